@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The kernel's configuration: read once from the environment, validated, then frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute path of the data folder (PGlite files, secret key, uploads, plugins). */
+  readonly dataDir: string;
+  /** PostgreSQL server URL; absent = embedded PGlite in `dataDir/db`. */
+  readonly databaseUrl: string | undefined;
+  /** Redis URL; absent = in-process jobs and events. */
+  readonly redisUrl: string | undefined;
+  /** Master secret: signs nothing by itself, but every encryption key is derived from it. */
+  readonly secretKey: string;
+  readonly secretKeySource: 'env' | 'file' | 'generated';
+  readonly logLevel: LogLevel;
+  /** Milliseconds a SIGTERM waits for in-flight requests and SSE streams to finish. */
+  readonly shutdownTimeoutMs: number;
+  /** Milliseconds each boot module may take before start-up fails naming it. */
+  readonly bootTimeoutMs: number;
+  /** Whether this process also processes queued jobs (embedded default: yes). */
+  readonly runJobs: boolean;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')}, got ${parsed.protocol}//`);
+  }
+  return raw;
+}
+
+function secretKey(env: Env, dataDir: string): { value: string; source: Config['secretKeySource'] } {
+  const raw = optional(env, 'SECRET_KEY');
+  if (raw !== undefined) {
+    if (raw.length < 32) throw new ConfigError('SECRET_KEY', 'must be at least 32 characters long');
+    return { value: raw, source: 'env' };
+  }
+  const file = join(dataDir, 'secret-key');
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length < 32) throw new ConfigError('SECRET_KEY', `the key kept in ${file} is shorter than 32 characters`);
+    return { value: stored, source: 'file' };
+  }
+  const generated = randomBytes(48).toString('base64url');
+  writeFileSync(file, generated + '\n', { mode: 0o600 });
+  return { value: generated, source: 'generated' };
+}
+
+/**
+ * Reads the configuration from `env`. A bad value throws a {@link ConfigError}
+ * whose message names the variable, so start-up can print one line and exit.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const port = integer(env, 'PORT', 5001, 0, 65535);
+  const host = optional(env, 'HOST') ?? '127.0.0.1';
+  const dataDirRaw = optional(env, 'DATA_DIR') ?? './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError('DATA_DIR', `cannot create ${dataDir}: ${(error as Error).message}`);
+  }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const logLevelRaw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  }
+  const key = secretKey(env, dataDir);
+  return Object.freeze({
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    secretKey: key.value,
+    secretKeySource: key.source,
+    logLevel: logLevelRaw as LogLevel,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
+    runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
+  });
+}

@@ -1,0 +1,116 @@
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import ClientPgLite from 'knex-pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { migrationSource } from './migrations/index.js';
+
+// Postgres returns int8 (counts, sums) as strings by default; our counts fit in a double.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly knex: Knex;
+  /** Whether pgvector is available (always with PGlite; on a server only if installed). */
+  readonly hasVector: boolean;
+  close(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * An initdb-ed, empty PGlite data folder prepared at build time (`prepare-template.ts`),
+ * copied on first start so the embedded default never pays PGlite's 4–9 s initdb.
+ */
+export const PGLITE_TEMPLATE_DIR = join(here, '..', '..', 'var', 'pglite-template');
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; absent = PGlite in `pgliteDir`. */
+  databaseUrl?: string | undefined;
+  pgliteDir?: string;
+  /** Folder to copy into an absent `pgliteDir` instead of running initdb. */
+  templateDir?: string;
+  /** Postgres `search_path` schema (tests isolate runs by schema on a shared server). */
+  schema?: string;
+}
+
+export async function openPglite(dir: string, templateDir: string | undefined = PGLITE_TEMPLATE_DIR): Promise<PGlite> {
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    if (templateDir && existsSync(join(templateDir, 'PG_VERSION'))) {
+      mkdirSync(dirname(dir), { recursive: true });
+      cpSync(templateDir, dir, { recursive: true });
+    } else {
+      mkdirSync(dir, { recursive: true });
+    }
+  }
+  return PGlite.create(dir, { extensions: { vector } });
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const schema = options.schema;
+    const knex = knexFactory({
+      client: 'pg',
+      connection: options.databaseUrl,
+      pool: {
+        min: 0,
+        max: 10,
+        ...(schema ? { afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+          conn.query(`SET search_path TO "${schema}", public`, (err) => done(err ?? null, conn));
+        } } : {}),
+      },
+    });
+    if (schema) await knex.raw(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const available = await knex.raw(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
+    return {
+      kind: 'postgres',
+      knex,
+      hasVector: available.rows.length > 0,
+      close: () => knex.destroy(),
+    };
+  }
+  if (!options.pgliteDir) throw new Error('openDatabase needs databaseUrl or pgliteDir');
+  const pglite = await openPglite(options.pgliteDir, options.templateDir);
+  const knex = knexFactory({
+    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    dialect: 'postgres',
+    connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
+  });
+  return {
+    kind: 'pglite',
+    knex,
+    hasVector: true,
+    async close() {
+      await knex.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export interface MigrationStatus {
+  readonly applied: string[];
+  readonly pending: string[];
+}
+
+export async function migrateUp(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateDown(knex: Knex): Promise<string[]> {
+  const [, reverted] = (await knex.migrate.rollback({ migrationSource })) as [number, string[]];
+  return reverted;
+}
+
+export async function migrationStatus(knex: Knex): Promise<MigrationStatus> {
+  const [completed, pending] = (await knex.migrate.list({ migrationSource })) as [Array<{ name: string }>, Array<{ name: string }>];
+  return {
+    applied: completed.map((m) => m.name),
+    pending: pending.map((m) => m.name),
+  };
+}

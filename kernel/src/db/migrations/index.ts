@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as identity from './001-identity.js';
+
+export interface Migration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * The one migration set for both dialects (PGlite and PostgreSQL), listed in
+ * code so it works the same from TypeScript sources and compiled output.
+ */
+export const migrations: readonly Migration[] = [{ name: '001-identity', ...identity }];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration,
+};

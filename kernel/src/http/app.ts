@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Logger } from 'pino';
+import { InputError } from '../errors.js';
+import type { ConnectionTracker } from './connections.js';
+import { errorMiddleware } from './error-middleware.js';
+
+export interface HttpApp {
+  readonly koa: Koa;
+  /** `/console/api/*` */
+  readonly console: Router;
+  /** `/v1/*` — the Dify-compatible Service API */
+  readonly service: Router;
+  /** Everything else (`/health`, `/ready`, static console). */
+  readonly root: Router;
+  /** Mounts the routers; call after every module registered its routes. */
+  mount(): void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createHttpApp(logger: Logger, tracker: ConnectionTracker): HttpApp {
+  const koa = new Koa({ proxy: process.env.TRUST_PROXY === 'true' });
+  koa.silent = true;
+
+  koa.use(async (ctx, next) => {
+    const incoming = ctx.get('X-Request-Id');
+    ctx.state.requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    tracker.requestStarted();
+    if (tracker.draining) ctx.set('Connection', 'close');
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      tracker.requestFinished();
+      logger.debug({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  });
+  koa.use(errorMiddleware(logger));
+  koa.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      jsonLimit: '10mb',
+      encoding: 'utf-8',
+      onError: (error) => {
+        throw new InputError(`The request body is not valid JSON: ${error.message}`, undefined, 'invalid_param');
+      },
+    }),
+  );
+
+  const console = new Router({ prefix: '/console/api' });
+  const service = new Router({ prefix: '/v1' });
+  const root = new Router();
+  let mounted = false;
+  return {
+    koa,
+    console,
+    service,
+    root,
+    mount() {
+      if (mounted) return;
+      mounted = true;
+      for (const router of [console, service, root]) koa.use(router.routes()).use(router.allowedMethods({ throw: false }));
+    },
+  };
+}

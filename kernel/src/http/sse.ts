@@ -1,0 +1,70 @@
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import type { ConnectionTracker } from './connections.js';
+
+/** An open `text/event-stream` response. */
+export interface SseStream {
+  /** Writes one `data: {json}\n\n` event (the Service API's framing). */
+  send(data: object): boolean;
+  /** Ends the stream; idempotent. */
+  close(): void;
+  /** Aborted when the client disconnects or the server shuts down. */
+  readonly signal: AbortSignal;
+  readonly closed: boolean;
+}
+
+const PING_FRAME = 'event: ping\n\n';
+
+/**
+ * Switches `ctx` to an SSE response. Keep-alive pings (`event: ping`, no data)
+ * go out every `pingMs`. The stream's signal aborts on client disconnect and on
+ * shutdown, so producers (model calls) can stop upstream work.
+ */
+export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_000): SseStream {
+  const body = new PassThrough();
+  const controller = new AbortController();
+  let closed = false;
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  ctx.set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  ctx.status = 200;
+  ctx.body = body;
+
+  const ping = setInterval(() => {
+    if (!closed) body.write(PING_FRAME);
+  }, pingMs);
+  ping.unref();
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(ping);
+    untrack();
+    body.end();
+  };
+  const untrack = tracker.trackStream(() => {
+    controller.abort(new Error('server shutting down'));
+    close();
+  });
+  ctx.req.on('close', () => {
+    if (!closed) controller.abort(new Error('client disconnected'));
+    close();
+  });
+
+  return {
+    send(data) {
+      if (closed) return false;
+      return body.write(`data: ${JSON.stringify(data)}\n\n`);
+    },
+    close,
+    signal: controller.signal,
+    get closed() {
+      return closed;
+    },
+  };
+}

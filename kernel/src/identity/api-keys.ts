@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { hashToken, randomToken } from '../security/tokens.js';
+import { type Models, unix } from './models.js';
+
+export type ApiKeyType = 'app' | 'dataset';
+
+/** What a Service API key resolves to. */
+export interface ApiCaller {
+  readonly keyId: string;
+  readonly type: ApiKeyType;
+  readonly workspaceId: string;
+  /** Set for app keys. */
+  readonly appId: string | null;
+}
+
+const PREFIX: Record<ApiKeyType, string> = { app: 'app-', dataset: 'dataset-' };
+/** Cap per owner, as in Dify, so a leaked console session cannot mint keys without bound. */
+const MAX_KEYS = 10;
+
+function hint(token: string): string {
+  return `${token.slice(0, token.indexOf('-') + 5)}…${token.slice(-4)}`;
+}
+
+/**
+ * App keys (`app-…`) and workspace dataset keys (`dataset-…`): shown once at
+ * creation, stored as SHA-256 hashes, revocable.
+ */
+export class ApiKeys {
+  constructor(private readonly knex: Knex, private readonly models: Models) {}
+
+  async create(workspaceId: string, type: ApiKeyType, appId: string | null, createdBy: string | null) {
+    const count = await this.models.ApiKey.query().where({ workspace_id: workspaceId, type, app_id: appId }).resultSize();
+    if (count >= MAX_KEYS) throw new ForbiddenError(`At most ${MAX_KEYS} API keys are allowed.`, 'max_keys_exceeded');
+    const token = PREFIX[type] + randomToken(18);
+    const row = await this.models.ApiKey.query().insertAndFetch({
+      id: randomUUID(),
+      workspace_id: workspaceId,
+      type,
+      app_id: appId,
+      token_hash: hashToken(token),
+      token_hint: hint(token),
+      created_by: createdBy,
+      last_used_at: null,
+    });
+    return { id: row.id, type, token, created_at: unix(row.created_at) };
+  }
+
+  async list(workspaceId: string, type: ApiKeyType, appId: string | null) {
+    const rows = await this.models.ApiKey.query().where({ workspace_id: workspaceId, type, app_id: appId }).orderBy('created_at', 'asc');
+    return rows.map((r) => ({ id: r.id, type: r.type, token: r.token_hint, last_used_at: unix(r.last_used_at), created_at: unix(r.created_at) }));
+  }
+
+  async revoke(workspaceId: string, type: ApiKeyType, appId: string | null, keyId: string): Promise<void> {
+    const deleted = await this.models.ApiKey.query().delete().where({ id: keyId, workspace_id: workspaceId, type, app_id: appId });
+    if (deleted === 0) throw new NotFoundError('API key not found.', 'api_key_not_found');
+  }
+
+  /** Resolves a bearer token; 401 for a malformed or unknown key. */
+  async resolve(token: string): Promise<ApiCaller> {
+    const type: ApiKeyType | undefined = token.startsWith(PREFIX.app) ? 'app' : token.startsWith(PREFIX.dataset) ? 'dataset' : undefined;
+    if (!type) throw new UnauthorizedError('Access token is invalid.');
+    const row = await this.models.ApiKey.query().findOne({ token_hash: hashToken(token) });
+    if (!row) throw new UnauthorizedError('Access token is invalid.');
+    // Last-used bookkeeping must not slow the request: fire and forget, at most once a minute.
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+      void this.models.ApiKey.query().patch({ last_used_at: new Date() }).where({ id: row.id }).catch(() => undefined);
+    }
+    return { keyId: row.id, type: row.type, workspaceId: row.workspace_id, appId: row.app_id };
+  }
+}

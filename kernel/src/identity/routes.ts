@@ -1,0 +1,135 @@
+import { Type } from '@sinclair/typebox';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { InputError } from '../errors.js';
+import { parse } from '../http/validate.js';
+import type { Accounts } from './accounts.js';
+import type { ApiKeys } from './api-keys.js';
+import { ROLES, type Permission } from './roles.js';
+import type { ConsoleAuth, Sessions } from './sessions.js';
+import type { Workspaces } from './workspaces.js';
+
+export interface IdentityDeps {
+  accounts: Accounts;
+  sessions: Sessions;
+  workspaces: Workspaces;
+  apiKeys: ApiKeys;
+  /** Session + role check for a console route (see http/console.ts). */
+  guard(permission: Permission): Middleware[];
+  /** Session only: for routes every member may call. */
+  session: Middleware;
+}
+
+const Setup = Type.Object({ email: Type.String({ maxLength: 320 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String() }, { additionalProperties: false });
+const Login = Type.Object({ email: Type.String(), password: Type.String(), remember_me: Type.Optional(Type.Boolean()), language: Type.Optional(Type.String()) });
+const Refresh = Type.Object({ refresh_token: Type.String({ minLength: 1 }) });
+const Name = Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false });
+const Switch = Type.Object({ tenant_id: Type.Optional(Type.String({ format: 'uuid' })), workspace_id: Type.Optional(Type.String()) });
+const Invite = Type.Object({
+  emails: Type.Array(Type.String(), { minItems: 1, maxItems: 50 }),
+  role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+  language: Type.Optional(Type.String()),
+});
+const RoleUpdate = Type.Object({ role: Type.String() });
+const Activate = Type.Object({ token: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String(), workspace_id: Type.Optional(Type.String()), email: Type.Optional(Type.String()), interface_language: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()) });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function auth(ctx: Context): ConsoleAuth {
+  return ctx.state.auth as ConsoleAuth;
+}
+
+/** Console routes of identity and tenancy (Dify's paths where Dify has them). */
+export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void {
+  const { accounts, sessions, workspaces, apiKeys, guard } = deps;
+
+  router.get('/setup', async (ctx) => {
+    ctx.body = await accounts.setupStatus();
+  });
+  router.post('/setup', async (ctx) => {
+    const body = parse(Setup, ctx.request.body);
+    await accounts.setup(body);
+    ctx.status = 201;
+    ctx.body = { result: 'success' };
+  });
+  router.post('/login', async (ctx) => {
+    const body = parse(Login, ctx.request.body);
+    const tokens = await sessions.login(body.email, body.password, ctx.get('User-Agent'));
+    ctx.body = { result: 'success', data: tokens };
+  });
+  router.post('/refresh-token', async (ctx) => {
+    const body = parse(Refresh, ctx.request.body);
+    ctx.body = { result: 'success', data: await sessions.refresh(body.refresh_token) };
+  });
+  const logout = async (ctx: Context) => {
+    await sessions.revoke(auth(ctx).sessionId);
+    ctx.body = { result: 'success' };
+  };
+  router.get('/logout', deps.session, logout);
+  router.post('/logout', deps.session, logout);
+  router.get('/activate/check', async (ctx) => {
+    ctx.body = await workspaces.invitationInfo(String(ctx.query.token ?? ''));
+  });
+  router.post('/activate', async (ctx) => {
+    const body = parse(Activate, ctx.request.body);
+    await workspaces.activate(body.token, body.name, body.password);
+    ctx.body = { result: 'success' };
+  });
+
+  router.get('/account/profile', deps.session, async (ctx) => {
+    ctx.body = await accounts.profile(auth(ctx).accountId);
+  });
+
+  router.get('/workspaces', deps.session, async (ctx) => {
+    ctx.body = { workspaces: await workspaces.list(auth(ctx)) };
+  });
+  router.post('/workspaces', deps.session, async (ctx) => {
+    const body = parse(Name, ctx.request.body);
+    ctx.status = 201;
+    ctx.body = await workspaces.create(auth(ctx), body.name);
+  });
+  router.post('/workspaces/switch', deps.session, async (ctx) => {
+    const body = parse(Switch, ctx.request.body);
+    const id = body.tenant_id ?? body.workspace_id;
+    if (!id || !UUID.test(id)) throw new InputError('tenant_id must be a workspace id.', 'tenant_id');
+    ctx.body = { result: 'success', new_tenant: await workspaces.switchTo(auth(ctx), id) };
+  });
+  router.get('/workspaces/current', ...guard('workspace.view'), async (ctx) => {
+    ctx.body = await workspaces.current(auth(ctx));
+  });
+  router.patch('/workspaces/current', ...guard('workspace.manage'), async (ctx) => {
+    const body = parse(Name, ctx.request.body);
+    ctx.body = await workspaces.rename(auth(ctx), body.name);
+  });
+
+  router.get('/workspaces/current/members', ...guard('members.view'), async (ctx) => {
+    ctx.body = { result: 'success', accounts: await workspaces.members(auth(ctx)) };
+  });
+  router.post('/workspaces/current/members/invite-email', ...guard('members.manage'), async (ctx) => {
+    const body = parse(Invite, ctx.request.body);
+    const results = await workspaces.invite(auth(ctx), body.emails, body.role);
+    ctx.status = 201;
+    ctx.body = { result: 'success', invitation_results: results, tenant_id: auth(ctx).workspaceId };
+  });
+  router.put('/workspaces/current/members/:member_id/update-role', ...guard('members.manage'), async (ctx) => {
+    const body = parse(RoleUpdate, ctx.request.body);
+    await workspaces.updateRole(auth(ctx), ctx.params.member_id!, body.role);
+    ctx.body = { result: 'success' };
+  });
+  router.delete('/workspaces/current/members/:member_id', ...guard('members.manage'), async (ctx) => {
+    await workspaces.remove(auth(ctx), ctx.params.member_id!);
+    ctx.body = { result: 'success' };
+  });
+
+  router.get('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
+    ctx.body = { data: await apiKeys.list(auth(ctx).workspaceId, 'dataset', null) };
+  });
+  router.post('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await apiKeys.create(auth(ctx).workspaceId, 'dataset', null, auth(ctx).accountId);
+  });
+  router.delete('/datasets/api-keys/:key_id', ...guard('dataset_keys.manage'), async (ctx) => {
+    await apiKeys.revoke(auth(ctx).workspaceId, 'dataset', null, ctx.params.key_id!);
+    ctx.status = 204;
+  });
+}

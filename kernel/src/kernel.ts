@@ -1,0 +1,178 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Middleware } from 'koa';
+import type { Config } from './boot/config.js';
+import { Lifecycle, type BootReport } from './boot/lifecycle.js';
+import { migrateUp, migrationStatus, openDatabase, type Database } from './db/database.js';
+import { createHttpApp, type HttpApp } from './http/app.js';
+import { consoleSession, serviceKey } from './http/auth.js';
+import { ConnectionTracker } from './http/connections.js';
+import { Accounts } from './identity/accounts.js';
+import { ApiKeys } from './identity/api-keys.js';
+import { bindModels, type Models } from './identity/models.js';
+import { requirePermission, type Permission } from './identity/roles.js';
+import { registerIdentityRoutes } from './identity/routes.js';
+import { Sessions } from './identity/sessions.js';
+import { Workspaces } from './identity/workspaces.js';
+import { Apps } from './apps/apps.js';
+import { registerAppRoutes } from './apps/routes.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface KernelOptions {
+  config: Config;
+  logger?: Logger;
+  /** Serve HTTP (API processes) or not (`tessera worker`). */
+  http?: boolean;
+  /** Apply pending migrations at start (default true; `tessera migrate` turns it off). */
+  migrate?: boolean;
+  /** Tests: copy this PGlite template instead of the build-time one. */
+  pgliteTemplateDir?: string;
+  /** Tests on a shared PostgreSQL: isolate by schema. */
+  databaseSchema?: string;
+}
+
+/** The running kernel: every core service, reachable by name (the composition root). */
+export interface Kernel {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly models: Models;
+  readonly http: HttpApp;
+  readonly tracker: ConnectionTracker;
+  readonly accounts: Accounts;
+  readonly sessions: Sessions;
+  readonly workspaces: Workspaces;
+  readonly apiKeys: ApiKeys;
+  readonly apps: Apps;
+  /** Set once listening. */
+  readonly server: Server | undefined;
+  readonly url: string;
+  start(): Promise<BootReport>;
+  /** Graceful stop: drain HTTP, then close modules in reverse boot order. */
+  stop(): Promise<void>;
+  readonly ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+export function createKernel(options: KernelOptions): Kernel {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const lifecycle = new Lifecycle(config.bootTimeoutMs, (name, error) => logger.error({ err: error, module: name }, 'module failed to stop'));
+  const tracker = new ConnectionTracker();
+  const http = createHttpApp(logger, tracker);
+  let server: Server | undefined;
+  let started = false;
+
+  // Services are created in `start()` once the database is open; the object below exposes them.
+  const kernel = {
+    config,
+    logger,
+    http,
+    tracker,
+    get server() {
+      return server;
+    },
+    get url() {
+      const address = server?.address() as AddressInfo | null | undefined;
+      return address ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}` : '';
+    },
+  } as unknown as { -readonly [K in keyof Kernel]: Kernel[K] };
+
+  lifecycle.add({
+    name: 'database',
+    async start() {
+      kernel.db = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        pgliteDir: join(config.dataDir, 'db'),
+        ...(options.pgliteTemplateDir ? { templateDir: options.pgliteTemplateDir } : {}),
+        ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+      });
+      kernel.models = bindModels(kernel.db.knex);
+    },
+    stop: () => kernel.db.close(),
+  });
+  lifecycle.add({
+    name: 'migrations',
+    async start() {
+      if (options.migrate === false) return;
+      const applied = await migrateUp(kernel.db.knex);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    },
+  });
+  lifecycle.add({
+    name: 'identity',
+    start() {
+      const { knex } = kernel.db;
+      kernel.accounts = new Accounts(knex, kernel.models);
+      kernel.sessions = new Sessions(knex, kernel.models);
+      kernel.workspaces = new Workspaces(knex, kernel.models);
+      kernel.apiKeys = new ApiKeys(knex, kernel.models);
+      kernel.apps = new Apps(kernel.models);
+    },
+  });
+  if (options.http !== false) {
+    lifecycle.add({
+      name: 'http',
+      async start() {
+        const session = consoleSession(kernel.sessions);
+        const guard = (permission: Permission): Middleware[] => [session, requirePermission(permission)];
+        registerHealthRoutes(kernel as Kernel);
+        registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
+        registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
+        http.mount();
+        server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(config.port, config.host, () => {
+            server!.off('error', reject);
+            resolve();
+          });
+        });
+      },
+      async stop() {
+        if (!server) return;
+        const { forced } = await tracker.drain(server, config.shutdownTimeoutMs);
+        if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
+      },
+    });
+  }
+
+  kernel.start = async () => {
+    const report = await lifecycle.start();
+    started = true;
+    return report;
+  };
+  kernel.stop = async () => {
+    started = false;
+    await lifecycle.stop();
+  };
+  kernel.ready = async () => {
+    const checks: Record<string, string> = {};
+    let ok = started;
+    checks.boot = started ? 'ok' : 'starting';
+    try {
+      await kernel.db.knex.raw('select 1');
+      checks.database = 'ok';
+      const status = await migrationStatus(kernel.db.knex);
+      checks.migrations = status.pending.length === 0 ? 'ok' : `pending: ${status.pending.join(', ')}`;
+      ok &&= status.pending.length === 0;
+    } catch (error) {
+      ok = false;
+      checks.database = `unreachable: ${(error as Error).message}`;
+    }
+    checks.plugins = 'ok';
+    return { ok, checks };
+  };
+  return kernel as Kernel;
+}
+
+function registerHealthRoutes(kernel: Kernel): void {
+  kernel.http.root.get('/health', (ctx) => {
+    ctx.body = { status: 'ok', pid: process.pid, uptime_s: Math.round(process.uptime()) };
+  });
+  kernel.http.root.get('/ready', async (ctx) => {
+    const { ok, checks } = await kernel.ready();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ready' : 'not_ready', checks };
+  });
+}
