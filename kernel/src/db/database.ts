@@ -11,6 +11,17 @@ import { migrationSource } from './migrations/index.js';
 // Postgres returns int8 (counts, sums) as strings by default; our counts fit in a double.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
+/**
+ * knex-pglite 0.14 reports a delete as command "DEL", which knex's Postgres
+ * dialect does not recognise, so `delete()` resolved to the raw result instead
+ * of the affected row count. Renaming the method fixes it for every caller.
+ */
+class PgliteClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: { method?: string }, runner: unknown): unknown }) {
+  override processResponse(obj: { method?: string }, runner: unknown): unknown {
+    return super.processResponse(obj.method === 'del' ? { ...obj, method: 'delete' } : obj, runner);
+  }
+}
+
 export type DatabaseKind = 'pglite' | 'postgres';
 
 export interface Database {
@@ -77,7 +88,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (!options.pgliteDir) throw new Error('openDatabase needs databaseUrl or pgliteDir');
   const pglite = await openPglite(options.pgliteDir, options.templateDir);
   const knex = knexFactory({
-    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    client: PgliteClient as unknown as typeof knexFactory.Client,
     dialect: 'postgres',
     connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
   });

@@ -1,6 +1,17 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, ValueErrorType, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InputError } from '../errors.js';
+
+// TypeBox checks no string format it does not know; register the ones routes use.
+const FORMATS: Record<string, RegExp> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+  'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/,
+  uri: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i,
+};
+for (const [name, pattern] of Object.entries(FORMATS)) {
+  if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, (value) => pattern.test(value));
+}
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
