@@ -64,7 +64,7 @@ async function serve(mode: 'start' | 'worker'): Promise<void> {
 
 async function migrate(action: string | undefined): Promise<void> {
   const cfg = config();
-  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, pgliteDir: join(cfg.dataDir, 'db') });
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, pgliteDir: join(cfg.dataDir, 'db'), ...(cfg.databaseSchema ? { schema: cfg.databaseSchema } : {}) });
   try {
     if (action === 'up') {
       const applied = await migrateUp(db.knex);

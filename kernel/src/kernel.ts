@@ -85,7 +85,7 @@ export function createKernel(options: KernelOptions): Kernel {
         databaseUrl: config.databaseUrl,
         pgliteDir: join(config.dataDir, 'db'),
         ...(options.pgliteTemplateDir ? { templateDir: options.pgliteTemplateDir } : {}),
-        ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+        ...((options.databaseSchema ?? config.databaseSchema) ? { schema: options.databaseSchema ?? config.databaseSchema } : {}),
       });
       kernel.models = bindModels(kernel.db.knex);
     },

@@ -13,6 +13,8 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL server URL; absent = embedded PGlite in `dataDir/db`. */
   readonly databaseUrl: string | undefined;
+  /** PostgreSQL schema for Tessera's tables (default: the server's search_path, usually `public`). */
+  readonly databaseSchema: string | undefined;
   /** Redis URL; absent = in-process jobs and events. */
   readonly redisUrl: string | undefined;
   /** Master secret: signs nothing by itself, but every encryption key is derived from it. */
@@ -93,6 +95,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const databaseSchema = optional(env, 'DATABASE_SCHEMA');
+  if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    throw new ConfigError('DATABASE_SCHEMA', 'must be a lower-case identifier (letters, digits, underscores)');
+  }
   const logLevelRaw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -103,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host,
     dataDir,
     databaseUrl,
+    databaseSchema,
     redisUrl,
     secretKey: key.value,
     secretKeySource: key.source,

@@ -29,13 +29,15 @@ export function createHttpApp(logger: Logger, tracker: ConnectionTracker): HttpA
     const incoming = ctx.get('X-Request-Id');
     ctx.state.requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', ctx.state.requestId);
+    // Counted until the response is flushed (or the socket dies), not until the
+    // middleware returns: a streamed body is still in flight after that.
     tracker.requestStarted();
+    ctx.res.once('close', () => tracker.requestFinished());
     if (tracker.draining) ctx.set('Connection', 'close');
     const started = performance.now();
     try {
       await next();
     } finally {
-      tracker.requestFinished();
       logger.debug({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });

@@ -19,12 +19,15 @@ export class ConnectionTracker {
     this.notifyIfIdle();
   }
 
-  /** Registers an open stream; `end` is called on shutdown. Returns the un-register function. */
+  /**
+   * Registers an open stream; `end` is called when the drain deadline passes.
+   * Returns the un-register function. The stream's request stays in flight
+   * until its response is flushed, so draining waits for that, not for this.
+   */
   trackStream(end: () => void): () => void {
     this.streams.add(end);
     return () => {
       this.streams.delete(end);
-      this.notifyIfIdle();
     };
   }
 
@@ -37,7 +40,7 @@ export class ConnectionTracker {
   }
 
   private notifyIfIdle(): void {
-    if (this.inflight <= 0 && this.streams.size === 0) {
+    if (this.inflight <= 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const wake of waiters) wake();
@@ -45,7 +48,7 @@ export class ConnectionTracker {
   }
 
   private idle(): Promise<void> {
-    if (this.inflight <= 0 && this.streams.size === 0) return Promise.resolve();
+    if (this.inflight <= 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -64,7 +67,11 @@ export class ConnectionTracker {
     });
     const outcome = await Promise.race([this.idle().then(() => 'idle' as const), deadline]);
     clearTimeout(timer);
-    for (const end of [...this.streams]) end();
+    if (outcome === 'deadline') {
+      // Ended streams get a moment to flush their last frame before sockets are cut.
+      for (const end of [...this.streams]) end();
+      await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+    }
     server.closeAllConnections();
     await closed;
     return { forced: outcome === 'deadline' };

@@ -51,7 +51,7 @@ export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_00
     controller.abort(new Error('server shutting down'));
     close();
   });
-  ctx.req.on('close', () => {
+  ctx.res.on('close', () => {
     if (!closed) controller.abort(new Error('client disconnected'));
     close();
   });

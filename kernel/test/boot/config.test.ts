@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/boot/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { freshDataDir } from '../support/env.js';
+
+describe('configuration from the environment', () => {
+  it('applies the documented defaults', () => {
+    const dir = freshDataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).to.include({ port: 5001, host: '127.0.0.1', dataDir: dir, logLevel: 'info', databaseUrl: undefined, redisUrl: undefined, runJobs: true });
+  });
+
+  it('generates SECRET_KEY on first run, keeps it in the data folder and reuses it', () => {
+    const dir = freshDataDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    expect(first.secretKeySource).to.equal('generated');
+    expect(readFileSync(join(dir, 'secret-key'), 'utf8').trim()).to.equal(first.secretKey);
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(second.secretKeySource).to.equal('file');
+    expect(second.secretKey).to.equal(first.secretKey);
+  });
+
+  it('prefers SECRET_KEY from the environment and writes no file', () => {
+    const dir = freshDataDir();
+    const config = loadConfig({ DATA_DIR: dir, SECRET_KEY: 'x'.repeat(40) });
+    expect(config.secretKeySource).to.equal('env');
+    expect(existsSync(join(dir, 'secret-key'))).to.equal(false);
+  });
+
+  const bad: Array<[Record<string, string>, string, RegExp]> = [
+    [{ PORT: 'abc' }, 'PORT', /whole number/],
+    [{ PORT: '70000' }, 'PORT', /between 0 and 65535/],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', /postgres/],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', /not a valid URL/],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL', /redis/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
+    [{ SECRET_KEY: 'short' }, 'SECRET_KEY', /32 characters/],
+  ];
+  for (const [env, variable, message] of bad) {
+    it(`stops with a message naming ${variable} for ${JSON.stringify(env)}`, () => {
+      try {
+        loadConfig({ DATA_DIR: freshDataDir(), ...env });
+        expect.fail('loadConfig accepted a bad value');
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        expect((error as ConfigError).variable).to.equal(variable);
+        expect((error as Error).message).to.match(new RegExp(`^${variable}: `)).and.match(message);
+      }
+    });
+  }
+
+  it('turns job processing off by default when REDIS_URL is set (workers do it)', () => {
+    expect(loadConfig({ DATA_DIR: freshDataDir(), REDIS_URL: 'redis://127.0.0.1:6379' }).runJobs).to.equal(false);
+    expect(loadConfig({ DATA_DIR: freshDataDir(), REDIS_URL: 'redis://127.0.0.1:6379', RUN_JOBS: 'true' }).runJobs).to.equal(true);
+  });
+});
