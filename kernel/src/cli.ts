@@ -37,8 +37,14 @@ function config(): Config {
 
 async function serve(mode: 'start' | 'worker'): Promise<void> {
   const cfg = config();
+  if (mode === 'worker') {
+    // Workers share jobs through Redis and data through a PostgreSQL server; the
+    // embedded default processes its jobs inside `tessera start` instead.
+    if (!cfg.redisUrl) fail('worker needs REDIS_URL (without it, `tessera start` processes jobs itself)');
+    if (!cfg.databaseUrl) fail('worker needs DATABASE_URL (the embedded database belongs to the `tessera start` process)');
+  }
   const logger = createLogger(cfg.logLevel, { role: mode });
-  const kernel = createKernel({ config: cfg, logger, http: mode === 'start' });
+  const kernel = createKernel({ config: cfg, logger, http: mode === 'start', ...(mode === 'worker' ? { runJobs: true } : {}) });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

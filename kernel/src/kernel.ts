@@ -18,6 +18,10 @@ import { Workspaces } from './identity/workspaces.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { createLogger, type Logger } from './logger.js';
+import { MemoryBus, RedisBus, type EventBus } from './events/bus.js';
+import { MemoryQueue } from './jobs/memory-queue.js';
+import type { Queue } from './jobs/queue.js';
+import { RedisQueue } from './jobs/redis-queue.js';
 
 export interface KernelOptions {
   config: Config;
@@ -30,6 +34,8 @@ export interface KernelOptions {
   pgliteTemplateDir?: string;
   /** Tests on a shared PostgreSQL: isolate by schema. */
   databaseSchema?: string;
+  /** Process queued jobs here (default: `config.runJobs`; `tessera worker` forces it on). */
+  runJobs?: boolean;
 }
 
 /** The running kernel: every core service, reachable by name (the composition root). */
@@ -45,6 +51,10 @@ export interface Kernel {
   readonly workspaces: Workspaces;
   readonly apiKeys: ApiKeys;
   readonly apps: Apps;
+  /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
+  readonly events: EventBus;
+  /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
+  readonly queue: Queue;
   /** Set once listening. */
   readonly server: Server | undefined;
   readonly url: string;
@@ -98,6 +108,23 @@ export function createKernel(options: KernelOptions): Kernel {
       const applied = await migrateUp(kernel.db.knex);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     },
+  });
+  lifecycle.add({
+    name: 'events',
+    async start() {
+      kernel.events = config.redisUrl ? await new RedisBus(config.redisUrl, config.redisPrefix).connect() : new MemoryBus();
+    },
+    stop: () => kernel.events.close(),
+  });
+  lifecycle.add({
+    name: 'jobs',
+    async start() {
+      kernel.queue = config.redisUrl
+        ? new RedisQueue({ url: config.redisUrl, prefix: `${config.redisPrefix}:jobs`, stallIntervalMs: config.jobStallIntervalMs, onError: (err) => logger.error({ err }, 'job queue error') })
+        : new MemoryQueue();
+      if (options.runJobs ?? config.runJobs) await kernel.queue.process();
+    },
+    stop: () => kernel.queue.close(config.shutdownTimeoutMs),
   });
   lifecycle.add({
     name: 'identity',
@@ -159,6 +186,12 @@ export function createKernel(options: KernelOptions): Kernel {
     } catch (error) {
       ok = false;
       checks.database = `unreachable: ${(error as Error).message}`;
+    }
+    for (const [name, service] of [['events', kernel.events], ['jobs', kernel.queue]] as const) {
+      if (!service) continue;
+      const health = await service.health();
+      checks[name] = health.ok ? `ok (${health.detail})` : health.detail;
+      ok &&= health.ok;
     }
     checks.plugins = 'ok';
     return { ok, checks };

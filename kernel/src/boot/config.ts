@@ -17,6 +17,10 @@ export interface Config {
   readonly databaseSchema: string | undefined;
   /** Redis URL; absent = in-process jobs and events. */
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so installs (or test runs) can share one Redis. */
+  readonly redisPrefix: string;
+  /** A queued job whose worker stops refreshing its lock this long is handed to another worker. */
+  readonly jobStallIntervalMs: number;
   /** Master secret: signs nothing by itself, but every encryption key is derived from it. */
   readonly secretKey: string;
   readonly secretKeySource: 'env' | 'file' | 'generated';
@@ -99,6 +103,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError('DATABASE_SCHEMA', 'must be a lower-case identifier (letters, digits, underscores)');
   }
+  const redisPrefix = optional(env, 'REDIS_PREFIX') ?? 'tessera';
+  if (!/^[\w.:-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1–64 letters, digits, dots, colons, dashes or underscores');
   const logLevelRaw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -111,6 +117,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseUrl,
     databaseSchema,
     redisUrl,
+    redisPrefix,
+    jobStallIntervalMs: integer(env, 'JOB_STALL_INTERVAL_MS', 5000, 200, 600_000),
     secretKey: key.value,
     secretKeySource: key.source,
     logLevel: logLevelRaw as LogLevel,

@@ -27,3 +27,19 @@ export function freshDataDir(): string {
 export function freshSchema(): string {
   return `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** A unique Redis key prefix per test, so queues and channels never cross. */
+export function freshRedisPrefix(): string {
+  return `tessera-test:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Registers a suite that needs a real external server only when the run has one
+ * (`.ci/run`'s second pass sets TEST_REDIS_URL / TEST_DATABASE_URL); otherwise the
+ * suite is reported as pending, with the reason in its title.
+ */
+export function describeWith(server: 'redis' | 'postgres', title: string, body: () => void): void {
+  const available = server === 'redis' ? TEST_REDIS_URL : TEST_DATABASE_URL;
+  if (available) describe(title, body);
+  else describe(`${title} (needs TEST_${server.toUpperCase()}_URL: runs in the second pass of .ci/run)`, () => it(`runs against a real ${server} server`));
+}

@@ -4,7 +4,7 @@ const { Client } = pg;
 import { loadConfig } from '../../src/boot/config.js';
 import { createKernel, type Kernel } from '../../src/kernel.js';
 import { createLogger } from '../../src/logger.js';
-import { freshDataDir, freshSchema, TEST_DATABASE_URL, testTemplateDir } from './env.js';
+import { freshDataDir, freshRedisPrefix, freshSchema, TEST_DATABASE_URL, TEST_REDIS_URL, testTemplateDir } from './env.js';
 
 export interface TestKernel {
   kernel: Kernel;
@@ -63,7 +63,15 @@ export interface StartOptions {
 export async function startKernel(options: StartOptions = {}): Promise<TestKernel> {
   const dataDir = options.dataDir ?? freshDataDir();
   const schema = TEST_DATABASE_URL ? (options.schema ?? freshSchema()) : undefined;
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '2000', ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}), ...options.env });
+  const config = loadConfig({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+    ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+    ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: freshRedisPrefix(), RUN_JOBS: 'true' } : {}),
+    ...options.env,
+  });
   const kernel = createKernel({ config, logger: createLogger(config.logLevel), pgliteTemplateDir: testTemplateDir(), ...(schema ? { databaseSchema: schema } : {}) });
   options.beforeStart?.(kernel);
   await kernel.start();
