@@ -18,10 +18,9 @@ import { Workspaces } from './identity/workspaces.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { createLogger, type Logger } from './logger.js';
-import { MemoryBus, RedisBus, type EventBus } from './events/bus.js';
+import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
-import { RedisQueue } from './jobs/redis-queue.js';
 
 export interface KernelOptions {
   config: Config;
@@ -112,7 +111,12 @@ export function createKernel(options: KernelOptions): Kernel {
   lifecycle.add({
     name: 'events',
     async start() {
-      kernel.events = config.redisUrl ? await new RedisBus(config.redisUrl, config.redisPrefix).connect() : new MemoryBus();
+      // Redis clients cost ~40 MB of RSS: loaded only when REDIS_URL asks for them.
+      if (!config.redisUrl) kernel.events = new MemoryBus();
+      else {
+        const { RedisBus } = await import('./events/redis-bus.js');
+        kernel.events = await new RedisBus(config.redisUrl, config.redisPrefix).connect();
+      }
     },
     stop: () => kernel.events.close(),
   });
@@ -120,7 +124,7 @@ export function createKernel(options: KernelOptions): Kernel {
     name: 'jobs',
     async start() {
       kernel.queue = config.redisUrl
-        ? new RedisQueue({ url: config.redisUrl, prefix: `${config.redisPrefix}:jobs`, stallIntervalMs: config.jobStallIntervalMs, onError: (err) => logger.error({ err }, 'job queue error') })
+        ? new (await import('./jobs/redis-queue.js')).RedisQueue({ url: config.redisUrl, prefix: `${config.redisPrefix}:jobs`, stallIntervalMs: config.jobStallIntervalMs, onError: (err) => logger.error({ err }, 'job queue error') })
         : new MemoryQueue();
       if (options.runJobs ?? config.runJobs) await kernel.queue.process();
     },

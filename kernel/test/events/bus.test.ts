@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { MemoryBus, RedisBus, type EventBus } from '../../src/events/bus.js';
+import { MemoryBus, type EventBus } from '../../src/events/bus.js';
+import { RedisBus } from '../../src/events/redis-bus.js';
 import { describeWith, freshRedisPrefix, TEST_REDIS_URL } from '../support/env.js';
 import { startKernel, type TestKernel } from '../support/kernel.js';
 
