@@ -7,7 +7,8 @@ import { freshRedisPrefix, TEST_REDIS_URL } from '../support/env.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const backends: Array<[string, () => Queue]> = [['in-process queue', () => new MemoryQueue()]];
-if (TEST_REDIS_URL) backends.push(['bee-queue on Redis', () => new RedisQueue({ url: TEST_REDIS_URL, prefix: freshRedisPrefix(), stallIntervalMs: 1000 })]);
+const redisUrl = TEST_REDIS_URL;
+if (redisUrl) backends.push(['bee-queue on Redis', () => new RedisQueue({ url: redisUrl, prefix: freshRedisPrefix(), stallIntervalMs: 1000 })]);
 
 for (const [title, create] of backends) {
   describe(`Queue: ${title}`, () => {
