@@ -1,9 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './boot/config.js';
 import { ConfigError } from './errors.js';
 import { migrateDown, migrateUp, migrationStatus, openDatabase } from './db/database.js';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PluginPackage } from './plugins/package-store.js';
 import { createKernel } from './kernel.js';
 import { createLogger } from './logger.js';
 import { TesseraError } from './errors.js';
@@ -16,6 +18,9 @@ Commands:
   migrate up|down|status        apply, revert the last batch of, or list database migrations
   admin create --email E --password P --name N
                                 create the owner (fresh install) or an admin of the first workspace
+  plugins install <folder|tarball.tgz>
+                                install a plugin package (enable it per workspace in the console)
+  plugins list                  list installed plugin packages
 
 Configuration comes from the environment: PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL,
 SECRET_KEY, LOG_LEVEL (see README).`;
@@ -110,6 +115,29 @@ async function admin(argv: string[]): Promise<void> {
   }
 }
 
+async function plugins(argv: string[]): Promise<void> {
+  const [action, path] = argv;
+  if (action !== 'install' && action !== 'list') fail('usage: tessera plugins install <folder|tarball.tgz> | tessera plugins list', 2);
+  if (action === 'install' && !path) fail('plugins install needs a folder or a .tgz file', 2);
+  const kernel = createKernel({ config: config(), logger: createLogger('warn'), http: false });
+  await kernel.start();
+  try {
+    if (action === 'list') {
+      for (const pkg of await kernel.packages.latest()) process.stdout.write(`${pkg.name}@${pkg.version}  ${pkg.runtime}  ${pkg.description}\n`);
+      return;
+    }
+    const source = resolve(path!);
+    if (!existsSync(source)) fail(`no such file or folder: ${source}`);
+    const verify = (pkg: PluginPackage, code: string) => kernel.pluginHost.verify(pkg, code);
+    const pkg = statSync(source).isDirectory()
+      ? await kernel.packages.installFolder(source, 'folder', null, null, verify)
+      : await kernel.packages.installTarball(readFileSync(source), 'file', null, verify);
+    process.stdout.write(`installed ${pkg.name}@${pkg.version} (${pkg.runtime})\n`);
+  } finally {
+    await kernel.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -120,6 +148,8 @@ async function main(): Promise<void> {
       return migrate(rest[0]);
     case 'admin':
       return admin(rest);
+    case 'plugins':
+      return plugins(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -18,6 +18,11 @@ import { Workspaces } from './identity/workspaces.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { createLogger, type Logger } from './logger.js';
+import { PackageStore } from './plugins/package-store.js';
+import { PluginHost } from './plugins/plugin-host.js';
+import { PluginService } from './plugins/plugin-service.js';
+import { registerPluginRoutes } from './plugins/routes.js';
+import { SecretBox } from './security/secret-box.js';
 import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
@@ -50,6 +55,12 @@ export interface Kernel {
   readonly workspaces: Workspaces;
   readonly apiKeys: ApiKeys;
   readonly apps: Apps;
+  /** Installed plugin packages (files and manifests). */
+  readonly packages: PackageStore;
+  /** Plugins per workspace: enable, grants, versions, credentials. */
+  readonly plugins: PluginService;
+  /** Runs plugin code (isolates) for core services. */
+  readonly pluginHost: PluginHost;
   /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
   readonly events: EventBus;
   /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
@@ -141,6 +152,25 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.apps = new Apps(kernel.models);
     },
   });
+  lifecycle.add({
+    name: 'plugins',
+    start() {
+      const secrets = new SecretBox(config.secretKey, 'plugin-secrets');
+      kernel.packages = new PackageStore(kernel.db.knex, join(config.dataDir, 'plugins'));
+      kernel.plugins = new PluginService(kernel.db.knex, kernel.packages, secrets, kernel.events);
+      kernel.pluginHost = new PluginHost({
+        knex: kernel.db.knex,
+        packages: kernel.packages,
+        service: kernel.plugins,
+        secrets,
+        events: kernel.events,
+        logger: logger.child({ module: 'plugins' }),
+        memoryLimitMb: config.pluginMemoryLimitMb,
+        cpuLimitMs: config.pluginCpuLimitMs,
+      });
+    },
+    stop: () => kernel.pluginHost.close(),
+  });
   if (options.http !== false) {
     lifecycle.add({
       name: 'http',
@@ -150,6 +180,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerHealthRoutes(kernel as Kernel);
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
         registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
+        registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
         http.mount();
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
         await new Promise<void>((resolve, reject) => {

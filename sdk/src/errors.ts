@@ -24,8 +24,10 @@ import type { JsonValue } from "./json.js";
  * - `plugin_cancelled` — the operation was aborted through its cancellation signal (HTTP 499).
  * - `plugin_not_supported` — the operation is not implemented by this contribution (HTTP 501).
  * - `plugin_upstream_error` — the upstream service failed or returned garbage (HTTP 502).
- * - `plugin_timeout` — the upstream did not answer in time (HTTP 504).
+ * - `plugin_timeout` — the upstream did not answer in time, or the plugin used up its CPU time (HTTP 504).
  * - `plugin_invalid_definition` — the plugin's own code or definition is broken (HTTP 500).
+ * - `plugin_bad_output` — the plugin returned something that is not JSON or not of the declared shape (HTTP 502).
+ * - `plugin_out_of_memory` — the plugin's isolate hit its memory cap and was disposed (HTTP 507).
  * - `plugin_internal_error` — anything else (HTTP 500).
  */
 export type PluginErrorCode =
@@ -40,6 +42,8 @@ export type PluginErrorCode =
   | "plugin_upstream_error"
   | "plugin_timeout"
   | "plugin_invalid_definition"
+  | "plugin_bad_output"
+  | "plugin_out_of_memory"
   | "plugin_internal_error";
 
 const STATUS: Readonly<Record<PluginErrorCode, number>> = {
@@ -54,6 +58,8 @@ const STATUS: Readonly<Record<PluginErrorCode, number>> = {
   plugin_upstream_error: 502,
   plugin_timeout: 504,
   plugin_invalid_definition: 500,
+  plugin_bad_output: 502,
+  plugin_out_of_memory: 507,
   plugin_internal_error: 500,
 };
 

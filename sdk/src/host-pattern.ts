@@ -109,3 +109,20 @@ export function hostMatches(pattern: string, host: string, port: number): boolea
 export function isHostAllowed(patterns: readonly string[], host: string, port: number): boolean {
   return patterns.some((pattern) => hostMatches(pattern, host, port));
 }
+
+/**
+ * Returns `true` if granting `pattern` gives no more than `declared` allows:
+ * it is one of the declared patterns, or a concrete host (no wildcard) that a
+ * declared pattern matches (on its port, or on 80 and 443 when it has none).
+ * Admins can narrow what a manifest declares, never widen it.
+ *
+ * @param pattern - The host pattern an admin wants to grant.
+ * @param declared - The manifest's `permissions.network.hosts`.
+ */
+export function isPatternCovered(pattern: string, declared: readonly string[]): boolean {
+  if (declared.includes(pattern)) return true;
+  const parsed = parseHostPattern(pattern);
+  if (!parsed.ok || parsed.pattern.anyHost || parsed.pattern.subdomains) return false;
+  const { host, port } = parsed.pattern;
+  return declared.some((d) => (port === undefined ? hostMatches(d, host, 443) && hostMatches(d, host, 80) : hostMatches(d, host, port)));
+}

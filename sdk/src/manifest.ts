@@ -182,6 +182,13 @@ export const ManifestSchema = Type.Object(
     main: Type.Optional(Type.String({ minLength: 1, errorMessage: `must be a relative path to the plugin bundle, such as "${DEFAULT_PLUGIN_MAIN}"` })),
     contributes: ContributesSchema,
     permissions: Type.Optional(PermissionsSchema),
+    /**
+     * JSON Schema (type object) of the plugin's own credentials, such as a
+     * search API key: the console renders the form from it, the kernel keeps
+     * the values encrypted per workspace, and the plugin reads them with
+     * `ctx.secrets`. Model providers declare theirs per provider instead.
+     */
+    credentialsSchema: Type.Optional(JsonSchemaValue),
   },
   strict,
 );

@@ -29,6 +29,10 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Milliseconds each boot module may take before start-up fails naming it. */
   readonly bootTimeoutMs: number;
+  /** Default heap cap of a plugin isolate, MB (an admin may change it per plugin). */
+  readonly pluginMemoryLimitMb: number;
+  /** Default CPU time one plugin call may use, ms. */
+  readonly pluginCpuLimitMs: number;
   /** Whether this process also processes queued jobs (embedded default: yes). */
   readonly runJobs: boolean;
 }
@@ -124,6 +128,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: logLevelRaw as LogLevel,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
+    pluginMemoryLimitMb: integer(env, 'PLUGIN_MEMORY_LIMIT_MB', 128, 8, 4096),
+    pluginCpuLimitMs: integer(env, 'PLUGIN_CPU_LIMIT_MS', 5000, 10, 600_000),
     runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
   });
 }

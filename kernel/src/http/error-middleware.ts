@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { PluginError } from '@tessera/sdk';
 import { TesseraError } from '../errors.js';
 
 /** The Service API's error body, used for console routes too. */
@@ -37,6 +38,8 @@ export function toErrorBody(error: unknown): ErrorBody {
     if (error.params !== undefined) body.params = error.params;
     return body;
   }
+  // A plugin's coded failure: its code and status go to the client; its message names the plugin.
+  if (error instanceof PluginError) return { code: error.code, message: error.message, status: error.status };
   // Errors thrown by Koa/http-errors (e.g. body too large) carry an exposable status.
   const httpish = error as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof httpish.status === 'number' && httpish.status >= 400 && httpish.status < 500 && httpish.expose) {

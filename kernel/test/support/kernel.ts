@@ -26,6 +26,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Sent as-is (for malformed JSON tests). */
   rawBody?: string;
+  /** Sent as multipart/form-data. */
+  form?: FormData;
   headers?: Record<string, string>;
 }
 
@@ -35,10 +37,11 @@ export function apiClient(base: string): ApiClient {
   return async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.Authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.rawBody !== undefined) body = options.rawBody;
+    let body: string | FormData | undefined;
+    if (options.form !== undefined) body = options.form;
+    else if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined) headers['Content-Type'] ??= 'application/json';
+    if (typeof body === 'string') headers['Content-Type'] ??= 'application/json';
     const response = await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
     let parsed: unknown = text;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as identity from './001-identity.js';
+import * as plugins from './002-plugins.js';
 
 export interface Migration {
   readonly name: string;
@@ -11,7 +12,10 @@ export interface Migration {
  * The one migration set for both dialects (PGlite and PostgreSQL), listed in
  * code so it works the same from TypeScript sources and compiled output.
  */
-export const migrations: readonly Migration[] = [{ name: '001-identity', ...identity }];
+export const migrations: readonly Migration[] = [
+  { name: '001-identity', ...identity },
+  { name: '002-plugins', ...plugins },
+];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...migrations],

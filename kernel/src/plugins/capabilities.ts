@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { PluginError, type JsonValue, type ResolvedManifest } from '@tessera/sdk';
+import { createGuardedFetch, type HostCapabilities } from '@tessera/sdk/runtime';
+import type { SecretBox } from '../security/secret-box.js';
+import { kvQuota, type Grants } from './grants.js';
+
+export interface CapabilityDeps {
+  readonly knex: Knex;
+  readonly secrets: SecretBox;
+  readonly logger: Logger;
+  /** Reverse model invocation, served by the plugin host (the provider's own plugin, the workspace's credentials). */
+  readonly models: HostCapabilities['models'];
+}
+
+export interface CapabilityTarget {
+  readonly workspaceId: string;
+  readonly plugin: string;
+  readonly manifest: ResolvedManifest;
+  readonly grants: Grants;
+}
+
+const MAX_KEY_CHARS = 512;
+
+/** The AAD that binds a sealed secret to its workspace, plugin and name: a row copied elsewhere will not open. */
+export function secretAad(workspaceId: string, plugin: string, name: string): string {
+  return `${workspaceId}\u0000${plugin}\u0000${name}`;
+}
+
+/**
+ * What one plugin gets in one workspace, built from the admin's grants:
+ * fetch only to granted hosts (SSRF-guarded), kv and secrets scoped to
+ * (workspace, plugin) — the scope comes from here, never from the plugin —
+ * models only when granted, and a log tagged with both.
+ */
+export function createKernelCapabilities(deps: CapabilityDeps, target: CapabilityTarget): HostCapabilities {
+  const { knex } = deps;
+  const scope = { workspace_id: target.workspaceId, plugin_name: target.plugin };
+  const quota = kvQuota(target.grants, target.manifest);
+  const log = deps.logger.child({ plugin: target.plugin, workspace: target.workspaceId });
+  const fetch = createGuardedFetch({ grant: { hosts: target.grants.network?.hosts ?? [], allowPrivate: target.grants.allow_private ?? [] } });
+  const live = (q: Knex.QueryBuilder) => q.where(scope).andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()));
+  const checkKey = (key: string) => {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_CHARS) throw new PluginError('plugin_invalid_arguments', `kv keys must be 1–${MAX_KEY_CHARS} characters`);
+  };
+
+  return {
+    async fetch(request) {
+      if (!target.grants.network?.hosts.length) throw new PluginError('plugin_permission_denied', `network access was not granted to ${target.plugin} in this workspace`);
+      return fetch(request);
+    },
+    kv: {
+      async get(key) {
+        checkKey(key);
+        const row = (await live(knex('plugin_kv').select('value')).andWhere({ key }).first()) as { value: JsonValue } | undefined;
+        return row?.value;
+      },
+      async set(key, value, ttlSeconds) {
+        checkKey(key);
+        const json = JSON.stringify(value);
+        const size = Buffer.byteLength(key) + Buffer.byteLength(json);
+        await knex.transaction(async (trx) => {
+          // Rows of one (workspace, plugin) are written under a row lock on their installation, so concurrent sets cannot both pass the quota check.
+          await trx('plugin_installations').where(scope).forUpdate().first();
+          const used = (await trx('plugin_kv').where(scope).whereNot({ key }).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
+          if ((used?.total ?? 0) + size > quota) throw new PluginError('plugin_quota_exceeded', `kv quota of ${quota} bytes exceeded`);
+          const expires = ttlSeconds === undefined ? null : new Date(Date.now() + ttlSeconds * 1000);
+          await trx('plugin_kv').insert({ ...scope, key, value: json, size_bytes: size, expires_at: expires }).onConflict(['workspace_id', 'plugin_name', 'key']).merge(['value', 'size_bytes', 'expires_at']);
+        });
+      },
+      async delete(key) {
+        checkKey(key);
+        return (await knex('plugin_kv').where({ ...scope, key }).delete()) > 0;
+      },
+      async list(options) {
+        const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+        const query = live(knex('plugin_kv').select('key')).orderBy('key').limit(limit);
+        if (options.prefix) query.andWhere('key', 'like', `${options.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+        if (options.cursor) query.andWhere('key', '>', options.cursor);
+        const keys = ((await query) as Array<{ key: string }>).map((r) => r.key);
+        const last = keys[keys.length - 1];
+        return keys.length === limit && last !== undefined ? { keys, cursor: last } : { keys };
+      },
+      async quota() {
+        const used = (await knex('plugin_kv').where(scope).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
+        return { usedBytes: Number(used?.total ?? 0), quotaBytes: quota };
+      },
+    },
+    secrets: {
+      async get(name) {
+        const row = (await knex('plugin_secrets').where({ ...scope, name }).first()) as { sealed: string } | undefined;
+        return row ? deps.secrets.open(row.sealed, secretAad(target.workspaceId, target.plugin, name)) : undefined;
+      },
+      async getAll() {
+        const rows = (await knex('plugin_secrets').where(scope)) as Array<{ name: string; sealed: string }>;
+        return Object.fromEntries(rows.map((r) => [r.name, deps.secrets.open(r.sealed, secretAad(target.workspaceId, target.plugin, r.name))]));
+      },
+    },
+    models: target.grants.models
+      ? deps.models
+      : {
+          chat: () => {
+            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
+          },
+          embed: async () => {
+            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
+          },
+          rerank: async () => {
+            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
+          },
+        },
+    log(level, message, fields) {
+      log[level]({ ...fields }, message);
+    },
+  };
+}

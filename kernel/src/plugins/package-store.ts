@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import * as tar from 'tar';
+import { parseManifest, type ResolvedManifest } from '@tessera/sdk';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
+
+export interface PluginPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly manifest: ResolvedManifest;
+  readonly runtime: 'isolate' | 'node';
+  readonly source: string;
+  readonly integrity: string | null;
+  readonly installedAt: Date;
+}
+
+interface PackageRow {
+  name: string;
+  version: string;
+  manifest: ResolvedManifest | string;
+  description: string;
+  runtime: 'isolate' | 'node';
+  source: string;
+  integrity: string | null;
+  installed_at: Date;
+}
+
+/** Tarballs and unpacked packages above these sizes are refused (a plugin is one bundled file). */
+const MAX_TARBALL_BYTES = 50 * 1024 * 1024;
+const MAX_UNPACKED_BYTES = 200 * 1024 * 1024;
+
+function toPackage(row: PackageRow): PluginPackage {
+  const manifest = typeof row.manifest === 'string' ? (JSON.parse(row.manifest) as ResolvedManifest) : row.manifest;
+  return { name: row.name, version: row.version, description: row.description, manifest, runtime: row.runtime, source: row.source, integrity: row.integrity, installedAt: row.installed_at };
+}
+
+/**
+ * Installed plugin packages: unpacked under `DATA_DIR/plugins/<name>/<version>`
+ * and listed in `plugin_packages`. Every version stays until removed, so a
+ * workspace can roll back. Reading a manifest never runs plugin code.
+ */
+export class PackageStore {
+  private readonly bundles = new Map<string, string>();
+
+  constructor(private readonly knex: Knex, private readonly root: string) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  dirOf(name: string, version: string): string {
+    return join(this.root, encodeURIComponent(name), version);
+  }
+
+  /** Unpacks an npm tarball (`npm pack` output: files under `package/`) and installs it. */
+  async installTarball(bytes: Buffer, source: string, installedBy: string | null, verify?: (pkg: PluginPackage, code: string) => Promise<void>): Promise<PluginPackage> {
+    if (bytes.length === 0) throw new InputError('The uploaded file is empty.', 'file');
+    if (bytes.length > MAX_TARBALL_BYTES) throw new InputError(`The tarball is larger than ${MAX_TARBALL_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
+    const work = mkdtempSync(join(tmpdir(), 'tessera-plugin-'));
+    try {
+      const file = join(work, 'upload.tgz');
+      writeFileSync(file, bytes);
+      const unpacked = join(work, 'unpacked');
+      mkdirSync(unpacked);
+      let total = 0;
+      try {
+        await tar.x({
+          file,
+          cwd: unpacked,
+          strip: 1,
+          // Regular files and folders only: links could point outside the plugin's folder.
+          filter: (_path, entry) => {
+            const type = (entry as { type?: string }).type;
+            total += (entry as { size?: number }).size ?? 0;
+            if (total > MAX_UNPACKED_BYTES) throw new InputError(`The package unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
+            return type === 'File' || type === 'Directory' || type === 'OldFile';
+          },
+        });
+      } catch (error) {
+        if (error instanceof InputError) throw error;
+        throw new InputError(`The file is not a readable npm tarball (.tgz): ${(error as Error).message}`, 'file', 'invalid_plugin_package');
+      }
+      const integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+      return await this.installFolder(unpacked, source, installedBy, integrity, verify);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Installs an unpacked plugin package folder (with `package.json` and its built bundle). */
+  async installFolder(dir: string, source: string, installedBy: string | null, integrity: string | null = null, verify?: (pkg: PluginPackage, code: string) => Promise<void>): Promise<PluginPackage> {
+    const packageFile = join(dir, 'package.json');
+    if (!existsSync(packageFile)) throw new InputError('The package has no package.json.', 'file', 'invalid_plugin_package');
+    let packageJson: unknown;
+    try {
+      packageJson = JSON.parse(readFileSync(packageFile, 'utf8'));
+    } catch (error) {
+      throw new InputError(`package.json is not valid JSON: ${(error as Error).message}`, 'file', 'invalid_plugin_package');
+    }
+    const parsed = parseManifest(packageJson);
+    if (!parsed.ok) {
+      throw new InputError(`Invalid plugin manifest: ${parsed.errors.map((e) => `${e.path || 'package.json'}: ${e.message}`).join('; ')}`, 'file', 'invalid_plugin_manifest');
+    }
+    const { name, version, manifest } = parsed;
+    const bundlePath = resolve(dir, manifest.main);
+    if (relative(dir, bundlePath).startsWith('..')) throw new InputError(`tessera.main points outside the package: ${manifest.main}`, 'file', 'invalid_plugin_manifest');
+    if (!existsSync(bundlePath) || !statSync(bundlePath).isFile()) {
+      throw new InputError(`The package has no bundle at ${manifest.main} (build it with tessera-plugin build before packing).`, 'file', 'invalid_plugin_package');
+    }
+    const code = readFileSync(bundlePath, 'utf8');
+    const description = typeof (packageJson as { description?: unknown }).description === 'string' ? (packageJson as { description: string }).description : '';
+    const pkg: PluginPackage = { name, version, description, manifest, runtime: manifest.runtime, source, integrity, installedAt: new Date() };
+
+    const existing = await this.find(name, version);
+    if (existing) {
+      const same = this.readBundle(existing) === code && isDeepStrictEqual(existing.manifest, JSON.parse(JSON.stringify(manifest)));
+      if (same) return existing;
+      throw new ConflictError(`${name}@${version} is already installed with different contents; publish a new version.`, 'plugin_version_exists');
+    }
+    await verify?.(pkg, code);
+
+    const target = this.dirOf(name, version);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(dir, target, { recursive: true, filter: (src) => !src.includes(`${join(dir, 'node_modules')}`) });
+    await this.knex('plugin_packages').insert({
+      name,
+      version,
+      manifest: JSON.stringify(manifest),
+      description,
+      runtime: manifest.runtime,
+      source,
+      integrity,
+      installed_by: installedBy,
+    });
+    return (await this.find(name, version))!;
+  }
+
+  async find(name: string, version: string): Promise<PluginPackage | undefined> {
+    const row = (await this.knex('plugin_packages').where({ name, version }).first()) as PackageRow | undefined;
+    return row ? toPackage(row) : undefined;
+  }
+
+  async get(name: string, version: string): Promise<PluginPackage> {
+    const pkg = await this.find(name, version);
+    if (!pkg) throw new NotFoundError(`Plugin ${name}@${version} is not installed.`, 'plugin_not_found');
+    return pkg;
+  }
+
+  /** Every installed version of `name`, newest install first. */
+  async versions(name: string): Promise<PluginPackage[]> {
+    const rows = (await this.knex('plugin_packages').where({ name }).orderBy('installed_at', 'desc')) as PackageRow[];
+    return rows.map(toPackage);
+  }
+
+  /** The newest installed version of every plugin. */
+  async latest(): Promise<PluginPackage[]> {
+    const rows = (await this.knex('plugin_packages').orderBy([{ column: 'name' }, { column: 'installed_at', order: 'desc' }])) as PackageRow[];
+    const seen = new Set<string>();
+    return rows.filter((r) => !seen.has(r.name) && seen.add(r.name)).map(toPackage);
+  }
+
+  /** The bundle's source (cached: a version's files never change once installed). */
+  readBundle(pkg: PluginPackage): string {
+    const key = `${pkg.name}@${pkg.version}`;
+    let code = this.bundles.get(key);
+    if (code === undefined) {
+      code = readFileSync(join(this.dirOf(pkg.name, pkg.version), pkg.manifest.main), 'utf8');
+      this.bundles.set(key, code);
+    }
+    return code;
+  }
+
+  /** Removes a version's files and row (only when no workspace uses it: the caller checks). */
+  async remove(name: string, version: string): Promise<void> {
+    await this.knex('plugin_packages').where({ name, version }).delete();
+    this.bundles.delete(`${name}@${version}`);
+    rmSync(this.dirOf(name, version), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,189 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ContributionGroup, type JsonValue } from '@tessera/sdk';
+import { IsolateRuntime, type CallTarget, type HostCapabilities } from '@tessera/sdk/runtime';
+import { InputError, NotFoundError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { SecretBox } from '../security/secret-box.js';
+import { createKernelCapabilities } from './capabilities.js';
+import type { PackageStore, PluginPackage } from './package-store.js';
+import type { Installation, PluginService } from './plugin-service.js';
+
+export interface PluginHostOptions {
+  readonly knex: Knex;
+  readonly packages: PackageStore;
+  readonly service: PluginService;
+  readonly secrets: SecretBox;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  /** Default isolate heap cap (MB) and CPU time per call (ms); grants may change them per plugin. */
+  readonly memoryLimitMb: number;
+  readonly cpuLimitMs: number;
+  /** Isolates unused this long are disposed (they come back on the next call). */
+  readonly idleMs?: number;
+}
+
+interface Entry {
+  readonly runtime: IsolateRuntime;
+  lastUsed: number;
+}
+
+/**
+ * Runs plugins: one isolate per (plugin version, workspace), created on first
+ * use and disposed when idle or when the plugin changes (on any process, via
+ * the event bus). Core services call it with extension-point terms (a tool id,
+ * a provider id) and never see the runtime behind them.
+ */
+export class PluginHost {
+  private readonly runtimes = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: PluginHostOptions) {
+    this.unsubscribe = options.events.on('plugins.changed', (event) => this.drop(event.name, event.workspaceId));
+    this.sweeper = setInterval(() => this.sweep(), Math.min(options.idleMs ?? 600_000, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Checks, in a throw-away isolate, that the bundle exports what its manifest declares. */
+  async verify(pkg: PluginPackage, code: string): Promise<void> {
+    if (pkg.runtime !== 'isolate') return;
+    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs });
+    try {
+      const described = await runtime.describe().catch((error: PluginError) => {
+        throw new InputError(`The plugin's bundle does not load: ${error.message}`, 'file', 'invalid_plugin_package');
+      });
+      const missing: string[] = [];
+      for (const [group, manifestGroup] of Object.entries(MANIFEST_CONTRIBUTION_GROUPS) as Array<[ContributionGroup, keyof typeof pkg.manifest.contributes]>) {
+        for (const entry of pkg.manifest.contributes[manifestGroup] ?? []) {
+          if (!described.contributions[group]?.[entry.id]) missing.push(`${manifestGroup}: ${entry.id}`);
+        }
+      }
+      if (missing.length) throw new InputError(`The manifest declares contributions the bundle does not export: ${missing.join(', ')}.`, 'file', 'invalid_plugin_package');
+    } finally {
+      await runtime.dispose();
+    }
+  }
+
+  /** Calls a tool of an enabled plugin in `workspaceId`. */
+  async invokeTool(workspaceId: string, plugin: string, tool: string, args: JsonValue, signal?: AbortSignal): Promise<JsonValue> {
+    const { installation, pkg } = await this.options.service.active(workspaceId, plugin);
+    if (!(pkg.manifest.contributes.tools ?? []).some((t) => t.id === tool)) throw new NotFoundError(`Plugin ${plugin} has no tool "${tool}".`, 'tool_not_found');
+    return this.call(installation, pkg, { group: 'tools', id: tool, method: 'invoke' }, [args], signal);
+  }
+
+  /** Calls any method of a contribution and returns its JSON result. */
+  async call(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
+    const runtime = this.runtimeFor(installation, pkg);
+    return runtime.call(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
+  }
+
+  /** Calls a streaming method (a provider's `chat`); chunks arrive as the plugin yields them. */
+  stream(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): AsyncIterable<JsonValue> {
+    const runtime = this.runtimeFor(installation, pkg);
+    return runtime.stream(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
+  }
+
+  /** Disposes every isolate. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.unsubscribe();
+    const entries = [...this.runtimes.values()];
+    this.runtimes.clear();
+    await Promise.all(entries.map((e) => e.runtime.dispose()));
+  }
+
+  get activeIsolates(): number {
+    return this.runtimes.size;
+  }
+
+  private runtimeFor(installation: Installation, pkg: PluginPackage): IsolateRuntime {
+    if (pkg.runtime !== 'isolate') throw new PluginError('plugin_not_supported', `plugin ${pkg.name}: the node runtime is not available in this build; only isolate plugins run`);
+    const key = `${pkg.name}@${pkg.version}\u0000${installation.workspaceId}\u0000${JSON.stringify(installation.grants.limits ?? {})}`;
+    let entry = this.runtimes.get(key);
+    if (!entry) {
+      const log = this.options.logger.child({ plugin: pkg.name, version: pkg.version, workspace: installation.workspaceId });
+      entry = {
+        runtime: new IsolateRuntime({
+          name: `${pkg.name}@${pkg.version}`,
+          code: this.options.packages.readBundle(pkg),
+          memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
+          cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
+          onLog: (level, message, fields) => log[level]({ ...fields }, message),
+        }),
+        lastUsed: Date.now(),
+      };
+      this.runtimes.set(key, entry);
+    }
+    entry.lastUsed = Date.now();
+    return entry.runtime;
+  }
+
+  private capabilities(installation: Installation, pkg: PluginPackage): HostCapabilities {
+    return createKernelCapabilities(
+      { knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(installation.workspaceId) },
+      { workspaceId: installation.workspaceId, plugin: pkg.name, manifest: pkg.manifest, grants: installation.grants },
+    );
+  }
+
+  /**
+   * Reverse invocation: `provider` is `<plugin>/<provider-id>` (or a provider id
+   * that one enabled plugin contributes); the provider runs with the
+   * credentials the workspace stored for its plugin.
+   */
+  private models(workspaceId: string): HostCapabilities['models'] {
+    const resolve = async (provider: string) => {
+      const enabled = await this.options.service.enabled(workspaceId);
+      const [pluginName, providerId] = provider.includes('/') && !provider.startsWith('@') ? provider.split('/', 2) as [string, string] : splitScoped(provider);
+      const match = enabled.find(({ pkg }) => (pluginName === undefined || pkg.name === pluginName) && (pkg.manifest.contributes.modelProviders ?? []).some((p) => p.id === providerId));
+      if (!match) throw new PluginError('plugin_not_found', `no enabled plugin provides the model provider "${provider}" in this workspace`);
+      const credentials = await createKernelCapabilities({ knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(workspaceId) }, { workspaceId, plugin: match.pkg.name, manifest: match.pkg.manifest, grants: match.installation.grants }).secrets.getAll();
+      return { ...match, providerId, credentials };
+    };
+    const host = this;
+    return {
+      async *chat(request, signal) {
+        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
+        const { provider: _omit, ...params } = request;
+        yield* host.stream(installation, pkg, { group: 'providers', id: providerId, method: 'chat' }, [{ ...params, credentials } as unknown as JsonValue], signal) as AsyncIterable<ChatChunk>;
+      },
+      async embed(request, signal) {
+        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
+        const { provider: _omit, ...params } = request;
+        return (await host.call(installation, pkg, { group: 'providers', id: providerId, method: 'embed' }, [{ ...params, credentials } as unknown as JsonValue], signal)) as never;
+      },
+      async rerank(request, signal) {
+        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
+        const { provider: _omit, ...params } = request;
+        return (await host.call(installation, pkg, { group: 'providers', id: providerId, method: 'rerank' }, [{ ...params, credentials } as unknown as JsonValue], signal)) as never;
+      },
+    };
+  }
+
+  private drop(plugin: string, workspaceId: string | undefined): void {
+    for (const [key, entry] of this.runtimes) {
+      const [name, workspace] = key.split('\u0000');
+      if (name?.slice(0, name.lastIndexOf('@')) === plugin && (workspaceId === undefined || workspace === workspaceId)) {
+        this.runtimes.delete(key);
+        void entry.runtime.dispose();
+      }
+    }
+  }
+
+  private sweep(): void {
+    const idle = this.options.idleMs ?? 600_000;
+    for (const [key, entry] of this.runtimes) {
+      if (Date.now() - entry.lastUsed > idle) {
+        this.runtimes.delete(key);
+        void entry.runtime.dispose();
+      }
+    }
+  }
+}
+
+/** `@scope/plugin/provider` → [`@scope/plugin`, `provider`]; a bare id → [undefined, id]. */
+function splitScoped(provider: string): [string | undefined, string] {
+  const parts = provider.split('/');
+  if (provider.startsWith('@') && parts.length === 3) return [`${parts[0]}/${parts[1]}`, parts[2]!];
+  return [undefined, provider];
+}

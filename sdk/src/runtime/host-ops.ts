@@ -1,0 +1,221 @@
+import type { ChatChunk } from '../chat.js';
+import { PluginError, isPluginErrorCode } from '../errors.js';
+import type { JsonValue } from '../json.js';
+import type { HostCapabilities } from './capabilities.js';
+import type { CallScope } from './isolate-runtime.js';
+
+interface CallState {
+  readonly scope: CallScope;
+  readonly controller: AbortController;
+  readonly bodies: Map<number, AsyncIterator<Uint8Array>>;
+  readonly streams: Map<number, AsyncIterator<ChatChunk>>;
+  readonly unlink: () => void;
+  cpuNs: bigint;
+  /** Whether the call reached the host at least once (a re-run would repeat that). */
+  touched: boolean;
+}
+
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+const MAX_LOG_CHARS = 8192;
+
+/**
+ * The host side of the capability bridge: every `ctx.*` call a plugin makes
+ * arrives here with the id of the call it belongs to, and is served from that
+ * call's scope only. A call that has finished (or a forged id) has no scope, so
+ * a plugin cannot keep using a capability after its call returned.
+ */
+export class HostOps {
+  private readonly calls = new Map<string, CallState>();
+  private nextCall = 0;
+  private nextHandle = 0;
+  /** Host operations started by the isolate and not yet answered. */
+  inFlight = 0;
+
+  constructor(
+    private readonly plugin: string,
+    private readonly onLog: HostCapabilities['log'] | undefined,
+    /** Called as each answer goes back into the isolate; `background` when no call owns it. */
+    private readonly onDelivery: (background: boolean) => void,
+  ) {}
+
+  get openCalls(): number {
+    return this.calls.size;
+  }
+
+  open(scope: CallScope): string {
+    const id = `c${++this.nextCall}`;
+    const controller = new AbortController();
+    const abort = () => controller.abort(scope.signal?.reason);
+    scope.signal?.addEventListener('abort', abort, { once: true });
+    this.calls.set(id, { scope, controller, bodies: new Map(), streams: new Map(), unlink: () => scope.signal?.removeEventListener('abort', abort), cpuNs: 0n, touched: false });
+    return id;
+  }
+
+  /** Ends a call: its open response bodies and model streams are closed, its capabilities revoked. */
+  close(id: string, reason?: Error): void {
+    const state = this.calls.get(id);
+    if (!state) return;
+    this.calls.delete(id);
+    state.unlink();
+    state.controller.abort(reason ?? new PluginError('plugin_cancelled', 'the call ended'));
+    for (const body of state.bodies.values()) void body.return?.().catch(() => undefined);
+    for (const stream of state.streams.values()) void stream.return?.().catch(() => undefined);
+  }
+
+  failAll(error: Error, except?: string): void {
+    for (const id of [...this.calls.keys()]) if (id !== except) this.close(id, error);
+  }
+
+  touched(id: string): boolean {
+    return this.calls.get(id)?.touched ?? false;
+  }
+
+  /** Shares `deltaNs` of isolate CPU time among the open calls; true when one went over `limitNs`. */
+  chargeCpu(deltaNs: bigint, limitNs: bigint): boolean {
+    if (this.calls.size === 0) return false;
+    const share = deltaNs / BigInt(this.calls.size);
+    let over = false;
+    for (const state of this.calls.values()) {
+      state.cpuNs += share;
+      if (state.cpuNs > limitNs) over = true;
+    }
+    return over;
+  }
+
+  log(callId: string, level: string, message: string, fieldsJson: string): void {
+    const lvl: LogLevel = LEVELS.has(level as LogLevel) ? (level as LogLevel) : 'info';
+    let fields: Record<string, JsonValue | undefined> | undefined;
+    try {
+      const parsed = JSON.parse(fieldsJson) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, JsonValue>;
+    } catch {
+      fields = undefined;
+    }
+    const text = String(message).slice(0, MAX_LOG_CHARS);
+    const sink = this.calls.get(callId)?.scope.capabilities.log ?? this.onLog;
+    sink?.(lvl, text, fields);
+  }
+
+  async handle(callId: string, op: string, json: string, bytes: Uint8Array | undefined): Promise<string | Uint8Array> {
+    this.inFlight++;
+    const state = this.calls.get(callId);
+    try {
+      if (op === 'sleep') return await sleep(json, state?.controller.signal);
+      if (!state) throw new PluginError('plugin_permission_denied', `plugin ${this.plugin}: capability "${op}" used outside of a call (after it returned?)`);
+      state.touched = true;
+      const result = await this.run(state, op, JSON.parse(json) as Record<string, unknown>, bytes);
+      return result instanceof Uint8Array ? result : JSON.stringify(result ?? null);
+    } catch (error) {
+      return JSON.stringify({ __error: toBridgeError(error) });
+    } finally {
+      this.inFlight--;
+      this.onDelivery(!state || !this.calls.has(callId));
+    }
+  }
+
+  private async run(state: CallState, op: string, args: Record<string, unknown>, bytes: Uint8Array | undefined): Promise<unknown> {
+    const caps = state.scope.capabilities;
+    const signal = state.controller.signal;
+    switch (op) {
+      case 'fetch': {
+        const response = await caps.fetch({
+          url: String(args.url),
+          method: String(args.method ?? 'GET').toUpperCase(),
+          headers: Array.isArray(args.headers) ? (args.headers as unknown[]).map((h) => [String((h as unknown[])[0]), String((h as unknown[])[1])] as [string, string]) : [],
+          body: bytes ?? null,
+          redirect: args.redirect === 'error' || args.redirect === 'manual' ? args.redirect : 'follow',
+          signal,
+        });
+        let bodyId: number | null = null;
+        if (response.body) {
+          bodyId = ++this.nextHandle;
+          state.bodies.set(bodyId, response.body[Symbol.asyncIterator]());
+        }
+        return { status: response.status, statusText: response.statusText, url: response.url, redirected: response.redirected, headers: response.headers, bodyId };
+      }
+      case 'fetch.read': {
+        const body = state.bodies.get(Number(args.bodyId));
+        if (!body) return null;
+        const step = await body.next();
+        if (step.done) {
+          state.bodies.delete(Number(args.bodyId));
+          return null;
+        }
+        return step.value;
+      }
+      case 'fetch.cancel': {
+        const body = state.bodies.get(Number(args.bodyId));
+        state.bodies.delete(Number(args.bodyId));
+        await body?.return?.();
+        return null;
+      }
+      case 'kv.get': {
+        const value = await caps.kv.get(String(args.key));
+        return value === undefined ? { found: false } : { found: true, value };
+      }
+      case 'kv.set':
+        await caps.kv.set(String(args.key), (args.value ?? null) as JsonValue, typeof args.ttlSeconds === 'number' ? args.ttlSeconds : undefined);
+        return null;
+      case 'kv.delete':
+        return caps.kv.delete(String(args.key));
+      case 'kv.list':
+        return caps.kv.list(args);
+      case 'kv.quota':
+        return caps.kv.quota();
+      case 'secrets.get': {
+        const value = await caps.secrets.get(String(args.name));
+        return value === undefined ? { found: false } : { found: true, value };
+      }
+      case 'secrets.getAll':
+        return caps.secrets.getAll();
+      case 'models.chat': {
+        const streamId = ++this.nextHandle;
+        state.streams.set(streamId, caps.models.chat(args as never, signal)[Symbol.asyncIterator]());
+        return { streamId };
+      }
+      case 'models.next': {
+        const stream = state.streams.get(Number(args.streamId));
+        if (!stream) return { done: true };
+        const step = await stream.next();
+        if (step.done) state.streams.delete(Number(args.streamId));
+        return step.done ? { done: true } : { done: false, value: step.value };
+      }
+      case 'models.return': {
+        const stream = state.streams.get(Number(args.streamId));
+        state.streams.delete(Number(args.streamId));
+        await stream?.return?.();
+        return null;
+      }
+      case 'models.embed':
+        return caps.models.embed(args as never, signal);
+      case 'models.rerank':
+        return caps.models.rerank(args as never, signal);
+      default:
+        throw new PluginError('plugin_not_supported', `unknown capability "${op}"`);
+    }
+  }
+}
+
+async function sleep(json: string, signal: AbortSignal | undefined): Promise<string> {
+  const ms = Math.max(0, Math.min(Number((JSON.parse(json) as { ms?: unknown }).ms) || 0, 600_000));
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  return 'null';
+}
+
+/** Errors cross into the isolate as `{code, message}`; codes outside the plugin set become permission or upstream errors. */
+function toBridgeError(error: unknown): { code: string; message: string } {
+  const e = error as { code?: unknown; message?: unknown; name?: unknown };
+  const message = String(e?.message ?? error);
+  if (isPluginErrorCode(e?.code)) return { code: e.code, message };
+  if (typeof e?.code === 'string' && /^plugin_(host_not_allowed|address_blocked)$/.test(e.code)) return { code: 'plugin_permission_denied', message };
+  if (typeof e?.code === 'string' && e.code.startsWith('plugin_')) return { code: 'plugin_invalid_arguments', message };
+  if (e?.name === 'AbortError') return { code: 'plugin_cancelled', message };
+  return { code: 'plugin_upstream_error', message };
+}

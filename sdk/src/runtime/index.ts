@@ -1,0 +1,11 @@
+/**
+ * `@tessera/sdk/runtime` — node-only: the host side of plugins. The isolate
+ * runtime that loads a plugin bundle, the capability interfaces a host
+ * implements, and the SSRF-guarded fetch. The kernel and the plugin test
+ * harness both run plugins through this, so a plugin behaves the same in both.
+ *
+ * @packageDocumentation
+ */
+export * from './capabilities.js';
+export * from './isolate-runtime.js';
+export * from './guarded-fetch.js';

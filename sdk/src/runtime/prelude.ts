@@ -1,0 +1,268 @@
+/**
+ * JavaScript that runs inside every plugin isolate before the plugin's bundle:
+ * the few web globals plugins need (TextEncoder/TextDecoder, atob/btoa,
+ * console, setTimeout) and the dispatcher through which the host calls the
+ * plugin and the plugin reaches its capabilities. Plain ES2022, no imports.
+ *
+ * Host-provided globals (set by isolate-runtime.ts, deleted after boot):
+ *   __host_done(seq, json)          ignored callback: a call finished
+ *   __host_op_ref(callId, op, json, bytes?) Reference to an async host function: a
+ *                                   capability call → JSON string (`{"__error":…}` on failure) or bytes
+ *   __host_log(callId, level, message, fieldsJson) ignored callback
+ */
+export const PRELUDE = String.raw`
+'use strict';
+(() => {
+const done = globalThis.__host_done, hostOpRef = globalThis.__host_op_ref, hostLog = globalThis.__host_log;
+delete globalThis.__host_done; delete globalThis.__host_op_ref; delete globalThis.__host_log;
+const hostOp = (...a) => hostOpRef.apply(undefined, a, { arguments: { copy: true }, result: { promise: true, copy: true } });
+
+// --- UTF-8 TextEncoder / TextDecoder (isolates have neither) ---
+class TextEncoder {
+  get encoding() { return 'utf-8'; }
+  encode(input = '') {
+    const s = String(input); const out = [];
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); i++; } else c = 0xfffd;
+      } else if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return new Uint8Array(out);
+  }
+}
+class TextDecoder {
+  constructor(label = 'utf-8', options = {}) {
+    const l = String(label).toLowerCase();
+    if (l !== 'utf-8' && l !== 'utf8') throw new RangeError('TextDecoder: only utf-8 is supported, got ' + label);
+    this.fatal = !!options.fatal; this.pending = [];
+  }
+  get encoding() { return 'utf-8'; }
+  decode(input, options = {}) {
+    let bytes = input === undefined ? new Uint8Array(0) : input instanceof Uint8Array ? input : ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+    if (this.pending.length) { const m = new Uint8Array(this.pending.length + bytes.length); m.set(this.pending); m.set(bytes, this.pending.length); bytes = m; this.pending = []; }
+    let out = ''; let i = 0; const n = bytes.length; const parts = [];
+    while (i < n) {
+      const b = bytes[i]; let need = 0, cp = 0;
+      if (b < 0x80) { cp = b; }
+      else if (b >= 0xc2 && b < 0xe0) { need = 1; cp = b & 31; }
+      else if (b >= 0xe0 && b < 0xf0) { need = 2; cp = b & 15; }
+      else if (b >= 0xf0 && b < 0xf5) { need = 3; cp = b & 7; }
+      else { if (this.fatal) throw new TypeError('invalid utf-8'); out += '\ufffd'; i++; continue; }
+      if (i + need >= n && need > 0 && options.stream) { this.pending = Array.from(bytes.subarray(i)); break; }
+      let ok = i + need < n || need === 0;
+      for (let k = 1; ok && k <= need; k++) { const x = bytes[i + k]; if ((x & 0xc0) !== 0x80) ok = false; else cp = (cp << 6) | (x & 63); }
+      if (!ok || (need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+        if (this.fatal) throw new TypeError('invalid utf-8'); out += '\ufffd'; i++; continue;
+      }
+      out += String.fromCodePoint(cp); i += need + 1;
+      if (out.length > 8192) { parts.push(out); out = ''; }
+    }
+    parts.push(out);
+    return parts.join('');
+  }
+}
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function btoa(s) {
+  s = String(s); let out = '';
+  for (let i = 0; i < s.length; i += 3) {
+    const a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+    if (a > 255 || b > 255 || c > 255) throw new Error('btoa: character outside Latin-1');
+    const t = (a << 16) | ((b || 0) << 8) | (c || 0);
+    out += B64[t >> 18] + B64[(t >> 12) & 63] + (i + 1 < s.length ? B64[(t >> 6) & 63] : '=') + (i + 2 < s.length ? B64[t & 63] : '=');
+  }
+  return out;
+}
+function atob(s) {
+  s = String(s).replace(/[\s=]+/g, ''); let out = '', buf = 0, bits = 0;
+  for (const ch of s) { const v = B64.indexOf(ch); if (v < 0) throw new Error('atob: invalid base64'); buf = (buf << 6) | v; bits += 6; if (bits >= 8) { bits -= 8; out += String.fromCharCode((buf >> bits) & 255); } }
+  return out;
+}
+
+// --- the calls in flight, and the per-call plugin context ---
+const calls = new Map(); // callId -> { controller }
+const iterators = new Map(); let nextIterator = 1;
+let plugin; let currentCall = null;
+
+class AbortSignalImpl {
+  constructor() { this.aborted = false; this.reason = undefined; this.listeners = new Set(); }
+  addEventListener(type, fn) { if (type === 'abort') this.listeners.add(fn); }
+  removeEventListener(type, fn) { this.listeners.delete(fn); }
+  throwIfAborted() { if (this.aborted) throw this.reason; }
+  _abort(reason) { if (this.aborted) return; this.aborted = true; this.reason = reason; for (const fn of this.listeners) { try { fn(); } catch {} } }
+}
+
+function pluginError(code, message) { const e = new Error(message); e.name = 'PluginError'; e.code = code; return e; }
+
+async function op(callId, name, payload, bytes) {
+  const r = await hostOp(callId, name, JSON.stringify(payload === undefined ? null : payload), bytes);
+  if (typeof r !== 'string') return r;
+  const v = JSON.parse(r);
+  if (v !== null && typeof v === 'object' && v.__error) throw pluginError(v.__error.code, v.__error.message);
+  return v;
+}
+
+class Headers {
+  constructor(pairs) { this.map = new Map(); for (const [k, v] of pairs || []) { const key = k.toLowerCase(); this.map.set(key, this.map.has(key) ? this.map.get(key) + ', ' + v : v); } }
+  get(name) { const v = this.map.get(String(name).toLowerCase()); return v === undefined ? null : v; }
+  has(name) { return this.map.has(String(name).toLowerCase()); }
+  forEach(fn) { for (const [k, v] of this.map) fn(v, k); }
+  entries() { return this.map.entries(); }
+  [Symbol.iterator]() { return this.map.entries(); }
+}
+
+function makeResponse(callId, meta) {
+  let used = false;
+  const bodyId = meta.bodyId;
+  async function* chunks() {
+    if (used) throw new TypeError('Body has already been consumed');
+    used = true;
+    if (bodyId == null) return;
+    try {
+      for (;;) { const chunk = await op(callId, 'fetch.read', { bodyId }); if (!(chunk instanceof Uint8Array)) return; yield chunk; }
+    } finally { op(callId, 'fetch.cancel', { bodyId }).catch(() => {}); }
+  }
+  async function bytes() { const parts = []; let size = 0; for await (const c of chunks()) { parts.push(c); size += c.length; } const all = new Uint8Array(size); let at = 0; for (const p of parts) { all.set(p, at); at += p.length; } return all; }
+  return {
+    status: meta.status, statusText: meta.statusText, ok: meta.status >= 200 && meta.status < 300, url: meta.url, redirected: meta.redirected,
+    headers: new Headers(meta.headers),
+    get body() { return bodyId == null ? null : { [Symbol.asyncIterator]: chunks }; },
+    get bodyUsed() { return used; },
+    async arrayBuffer() { const b = await bytes(); return b.buffer; },
+    async bytes() { return bytes(); },
+    async text() { return new TextDecoder().decode(await bytes()); },
+    async json() { return JSON.parse(await this.text()); },
+  };
+}
+
+function makeContext(callId, workspaceId, signal) {
+  const log = (level) => (message, fields) => hostLog(callId, level, String(message), fields === undefined ? 'null' : JSON.stringify(fields));
+  return Object.freeze({
+    workspaceId, signal,
+    async fetch(input, init = {}) {
+      const url = typeof input === 'string' ? input : input && input.href;
+      if (typeof url !== 'string') throw pluginError('plugin_invalid_arguments', 'fetch needs a URL string');
+      let headers = init.headers || [];
+      if (headers instanceof Headers) headers = [...headers];
+      else if (!Array.isArray(headers)) headers = Object.entries(headers);
+      let body = init.body === undefined || init.body === null ? null : init.body;
+      if (typeof body === 'string') body = new TextEncoder().encode(body);
+      else if (body instanceof ArrayBuffer) body = new Uint8Array(body);
+      else if (body !== null && !(body instanceof Uint8Array)) throw pluginError('plugin_invalid_arguments', 'fetch body must be a string, Uint8Array or ArrayBuffer');
+      const meta = await op(callId, 'fetch', { url, method: init.method || 'GET', headers, redirect: init.redirect || 'follow' }, body === null ? undefined : body);
+      return makeResponse(callId, meta);
+    },
+    kv: Object.freeze({
+      get: (key) => op(callId, 'kv.get', { key }).then((r) => (r.found ? r.value : undefined)),
+      set: (key, value, options) => op(callId, 'kv.set', { key, value, ttlSeconds: options && options.ttlSeconds }),
+      delete: (key) => op(callId, 'kv.delete', { key }),
+      list: (options) => op(callId, 'kv.list', options || {}),
+      quota: () => op(callId, 'kv.quota', {}),
+    }),
+    secrets: Object.freeze({
+      get: (name) => op(callId, 'secrets.get', { name }).then((r) => (r.found ? r.value : undefined)),
+      getAll: () => op(callId, 'secrets.getAll', {}),
+    }),
+    models: Object.freeze({
+      chat(request) {
+        return { async *[Symbol.asyncIterator]() {
+          const { streamId } = await op(callId, 'models.chat', request);
+          try { for (;;) { const r = await op(callId, 'models.next', { streamId }); if (r.done) return; yield r.value; } }
+          finally { op(callId, 'models.return', { streamId }).catch(() => {}); }
+        } };
+      },
+      embed: (request) => op(callId, 'models.embed', request),
+      rerank: (request) => op(callId, 'models.rerank', request),
+    }),
+    log: Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
+  });
+}
+
+function errorJson(error) {
+  if (error && typeof error === 'object') {
+    const e = error;
+    return { name: String(e.name || 'Error'), code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message || e), status: typeof e.status === 'number' ? e.status : undefined, retryable: typeof e.retryable === 'boolean' ? e.retryable : undefined, details: e.details };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+function finish(seq, ok, value) {
+  let json;
+  try { json = JSON.stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }); }
+  catch (e) { json = JSON.stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_bad_output', message: 'the plugin returned a value that is not JSON: ' + String(e && e.message || e) } }); }
+  done(seq, json);
+}
+
+function isAsyncIterable(v) { return v != null && typeof v[Symbol.asyncIterator] === 'function'; }
+
+async function run(request) {
+  const { kind } = request;
+  if (kind === 'call') {
+    const { callId, workspaceId, group, id, method, args } = request;
+    const contribution = plugin && plugin[group] && Object.prototype.hasOwnProperty.call(plugin[group], id) ? plugin[group][id] : undefined;
+    if (!contribution) throw pluginError('plugin_not_found', 'the plugin has no ' + group + ' "' + id + '"');
+    const fn = contribution[method];
+    if (typeof fn !== 'function') throw pluginError('plugin_not_supported', group + ' "' + id + '" does not implement ' + method);
+    const signal = new AbortSignalImpl();
+    calls.set(callId, signal);
+    const ctx = makeContext(callId, workspaceId, signal);
+    let result;
+    try { result = await fn.apply(contribution, [...args, ctx]); }
+    catch (e) { calls.delete(callId); throw e; }
+    if (isAsyncIterable(result)) {
+      const iteratorId = nextIterator++;
+      iterators.set(iteratorId, { iterator: result[Symbol.asyncIterator](), callId });
+      return { __stream: iteratorId };
+    }
+    calls.delete(callId);
+    return result;
+  }
+  if (kind === 'next' || kind === 'return') {
+    const entry = iterators.get(request.iteratorId);
+    if (!entry) return { done: true };
+    let r;
+    try { r = kind === 'next' ? await entry.iterator.next() : await (entry.iterator.return ? entry.iterator.return() : { done: true }); }
+    catch (e) { iterators.delete(request.iteratorId); calls.delete(entry.callId); throw e; }
+    if (r.done || kind === 'return') { iterators.delete(request.iteratorId); calls.delete(entry.callId); return { done: true }; }
+    return { done: false, value: r.value === undefined ? null : r.value };
+  }
+  if (kind === 'abort') { const s = calls.get(request.callId); if (s) s._abort(pluginError('plugin_cancelled', request.reason || 'the call was cancelled')); return null; }
+  if (kind === 'describe') {
+    const out = {};
+    for (const group of ['tools', 'providers', 'nodes', 'vectorStores', 'documentLoaders']) {
+      out[group] = {};
+      for (const [id, c] of Object.entries((plugin && plugin[group]) || {})) out[group][id] = Object.keys(c).filter((k) => typeof c[k] === 'function');
+    }
+    return { apiVersion: plugin && plugin.apiVersion, kind: plugin && plugin.kind, contributions: out };
+  }
+  if (kind === 'activate') { if (plugin && typeof plugin.activate === 'function') await plugin.activate(makeContext(request.callId, '', new AbortSignalImpl())); return null; }
+  if (kind === 'deactivate') { if (plugin && typeof plugin.deactivate === 'function') await plugin.deactivate(); return null; }
+  throw pluginError('plugin_internal_error', 'unknown dispatch kind ' + kind);
+}
+
+globalThis.__tessera_dispatch = function (seq, requestJson) {
+  let request;
+  try { request = JSON.parse(requestJson); } catch (e) { finish(seq, false, e); return; }
+  run(request).then((v) => finish(seq, true, v), (e) => finish(seq, false, e));
+};
+globalThis.__tessera_install = function (p) { plugin = p; };
+
+function setTimeout(fn, ms = 0, ...args) {
+  if (typeof fn !== 'function') throw new TypeError('setTimeout needs a function');
+  let cancelled = false;
+  op('', 'sleep', { ms: Math.max(0, Math.min(Number(ms) || 0, 600000)) }).then(() => { if (!cancelled) fn(...args); }, () => {});
+  return { cancel() { cancelled = true; } };
+}
+function clearTimeout(t) { if (t && t.cancel) t.cancel(); }
+const console = {};
+for (const [name, level] of [['debug', 'debug'], ['log', 'info'], ['info', 'info'], ['warn', 'warn'], ['error', 'error']]) {
+  console[name] = (...parts) => hostLog('', level, parts.map((p) => (typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })())).join(' '), 'null');
+}
+Object.assign(globalThis, { TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers });
+})();
+`;
