@@ -34,6 +34,9 @@ interface PackageRow {
 const MAX_TARBALL_BYTES = 50 * 1024 * 1024;
 const MAX_UNPACKED_BYTES = 200 * 1024 * 1024;
 
+/** Everything but the bundle, which only the runtime needs. */
+const COLUMNS = ['name', 'version', 'manifest', 'description', 'runtime', 'source', 'integrity', 'installed_at'];
+
 function toPackage(row: PackageRow): PluginPackage {
   const manifest = typeof row.manifest === 'string' ? (JSON.parse(row.manifest) as ResolvedManifest) : row.manifest;
   return { name: row.name, version: row.version, description: row.description, manifest, runtime: row.runtime, source: row.source, integrity: row.integrity, installedAt: row.installed_at };
@@ -116,7 +119,7 @@ export class PackageStore {
 
     const existing = await this.find(name, version);
     if (existing) {
-      const same = this.readBundle(existing) === code && isDeepStrictEqual(existing.manifest, JSON.parse(JSON.stringify(manifest)));
+      const same = (await this.readBundle(existing)) === code && isDeepStrictEqual(existing.manifest, JSON.parse(JSON.stringify(manifest)));
       if (same) return existing;
       throw new ConflictError(`${name}@${version} is already installed with different contents; publish a new version.`, 'plugin_version_exists');
     }
@@ -130,6 +133,7 @@ export class PackageStore {
       name,
       version,
       manifest: JSON.stringify(manifest),
+      bundle: code,
       description,
       runtime: manifest.runtime,
       source,
@@ -140,7 +144,7 @@ export class PackageStore {
   }
 
   async find(name: string, version: string): Promise<PluginPackage | undefined> {
-    const row = (await this.knex('plugin_packages').where({ name, version }).first()) as PackageRow | undefined;
+    const row = (await this.knex('plugin_packages').select(COLUMNS).where({ name, version }).first()) as PackageRow | undefined;
     return row ? toPackage(row) : undefined;
   }
 
@@ -152,23 +156,25 @@ export class PackageStore {
 
   /** Every installed version of `name`, newest install first. */
   async versions(name: string): Promise<PluginPackage[]> {
-    const rows = (await this.knex('plugin_packages').where({ name }).orderBy('installed_at', 'desc')) as PackageRow[];
+    const rows = (await this.knex('plugin_packages').select(COLUMNS).where({ name }).orderBy('installed_at', 'desc')) as PackageRow[];
     return rows.map(toPackage);
   }
 
   /** The newest installed version of every plugin. */
   async latest(): Promise<PluginPackage[]> {
-    const rows = (await this.knex('plugin_packages').orderBy([{ column: 'name' }, { column: 'installed_at', order: 'desc' }])) as PackageRow[];
+    const rows = (await this.knex('plugin_packages').select(COLUMNS).orderBy([{ column: 'name' }, { column: 'installed_at', order: 'desc' }])) as PackageRow[];
     const seen = new Set<string>();
     return rows.filter((r) => !seen.has(r.name) && seen.add(r.name)).map(toPackage);
   }
 
-  /** The bundle's source (cached: a version's files never change once installed). */
-  readBundle(pkg: PluginPackage): string {
+  /** The bundle's source, from the database (cached: an installed version never changes). */
+  async readBundle(pkg: PluginPackage): Promise<string> {
     const key = `${pkg.name}@${pkg.version}`;
     let code = this.bundles.get(key);
     if (code === undefined) {
-      code = readFileSync(join(this.dirOf(pkg.name, pkg.version), pkg.manifest.main), 'utf8');
+      const row = (await this.knex('plugin_packages').select('bundle').where({ name: pkg.name, version: pkg.version }).first()) as { bundle: string } | undefined;
+      if (!row) throw new NotFoundError(`Plugin ${key} is not installed.`, 'plugin_not_found');
+      code = row.bundle;
       this.bundles.set(key, code);
     }
     return code;

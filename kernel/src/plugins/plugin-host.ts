@@ -74,14 +74,14 @@ export class PluginHost {
 
   /** Calls any method of a contribution and returns its JSON result. */
   async call(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
-    const runtime = this.runtimeFor(installation, pkg);
+    const runtime = await this.runtimeFor(installation, pkg);
     return runtime.call(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
   }
 
   /** Calls a streaming method (a provider's `chat`); chunks arrive as the plugin yields them. */
-  stream(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): AsyncIterable<JsonValue> {
-    const runtime = this.runtimeFor(installation, pkg);
-    return runtime.stream(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
+  async *stream(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): AsyncIterable<JsonValue> {
+    const runtime = await this.runtimeFor(installation, pkg);
+    yield* runtime.stream(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
   }
 
   /** Disposes every isolate. */
@@ -97,23 +97,28 @@ export class PluginHost {
     return this.runtimes.size;
   }
 
-  private runtimeFor(installation: Installation, pkg: PluginPackage): IsolateRuntime {
+  private async runtimeFor(installation: Installation, pkg: PluginPackage): Promise<IsolateRuntime> {
     if (pkg.runtime !== 'isolate') throw new PluginError('plugin_not_supported', `plugin ${pkg.name}: the node runtime is not available in this build; only isolate plugins run`);
     const key = `${pkg.name}@${pkg.version}\u0000${installation.workspaceId}\u0000${JSON.stringify(installation.grants.limits ?? {})}`;
     let entry = this.runtimes.get(key);
     if (!entry) {
-      const log = this.options.logger.child({ plugin: pkg.name, version: pkg.version, workspace: installation.workspaceId });
-      entry = {
-        runtime: new IsolateRuntime({
-          name: `${pkg.name}@${pkg.version}`,
-          code: this.options.packages.readBundle(pkg),
-          memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
-          cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
-          onLog: (level, message, fields) => log[level]({ ...fields }, message),
-        }),
-        lastUsed: Date.now(),
-      };
-      this.runtimes.set(key, entry);
+      const code = await this.options.packages.readBundle(pkg);
+      // Another call may have created it while the bundle was read.
+      entry = this.runtimes.get(key);
+      if (!entry) {
+        const log = this.options.logger.child({ plugin: pkg.name, version: pkg.version, workspace: installation.workspaceId });
+        entry = {
+          runtime: new IsolateRuntime({
+            name: `${pkg.name}@${pkg.version}`,
+            code,
+            memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
+            cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
+            onLog: (level, message, fields) => log[level]({ ...fields }, message),
+          }),
+          lastUsed: Date.now(),
+        };
+        this.runtimes.set(key, entry);
+      }
     }
     entry.lastUsed = Date.now();
     return entry.runtime;

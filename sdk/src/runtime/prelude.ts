@@ -263,6 +263,9 @@ const console = {};
 for (const [name, level] of [['debug', 'debug'], ['log', 'info'], ['info', 'info'], ['warn', 'warn'], ['error', 'error']]) {
   console[name] = (...parts) => hostLog('', level, parts.map((p) => (typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })())).join(' '), 'null');
 }
-Object.assign(globalThis, { TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers });
+// In an isolate none of these exist; in the node runtime's worker the platform's own are kept.
+for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers })) {
+  if (!(name in globalThis)) globalThis[name] = value;
+}
 })();
 `;

@@ -6,6 +6,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('name', 214).notNullable();
     t.string('version', 64).notNullable();
     t.jsonb('manifest').notNullable();
+    // The bundle itself, so every kernel and worker process can run the plugin without a shared disk.
+    t.text('bundle').notNullable();
     t.text('description').notNullable().defaultTo('');
     t.string('runtime', 16).notNullable();
     t.string('source', 32).notNullable();
