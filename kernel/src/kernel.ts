@@ -167,6 +167,7 @@ export function createKernel(options: KernelOptions): Kernel {
         logger: logger.child({ module: 'plugins' }),
         memoryLimitMb: config.pluginMemoryLimitMb,
         cpuLimitMs: config.pluginCpuLimitMs,
+        cacheDir: join(config.dataDir, 'plugin-cache'),
       });
     },
     stop: () => kernel.pluginHost.close(),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ContributionGroup, type JsonValue } from '@tessera/sdk';
-import { IsolateRuntime, type CallTarget, type HostCapabilities } from '@tessera/sdk/runtime';
+import { IsolateRuntime, NodeRuntime, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
@@ -21,10 +21,12 @@ export interface PluginHostOptions {
   readonly cpuLimitMs: number;
   /** Isolates unused this long are disposed (they come back on the next call). */
   readonly idleMs?: number;
+  /** Where `node` runtime bundles are written for their worker threads to import. */
+  readonly cacheDir: string;
 }
 
 interface Entry {
-  readonly runtime: IsolateRuntime;
+  readonly runtime: PluginRuntime;
   lastUsed: number;
 }
 
@@ -97,8 +99,9 @@ export class PluginHost {
     return this.runtimes.size;
   }
 
-  private async runtimeFor(installation: Installation, pkg: PluginPackage): Promise<IsolateRuntime> {
-    if (pkg.runtime !== 'isolate') throw new PluginError('plugin_not_supported', `plugin ${pkg.name}: the node runtime is not available in this build; only isolate plugins run`);
+  private async runtimeFor(installation: Installation, pkg: PluginPackage): Promise<PluginRuntime> {
+    // Checked at enable time too; checked again here because grants can change under a running process.
+    if (pkg.runtime === 'node' && installation.grants.node_runtime !== true) throw new PluginError('plugin_permission_denied', `plugin ${pkg.name}: the node runtime was not granted in this workspace`);
     const key = `${pkg.name}@${pkg.version}\u0000${installation.workspaceId}\u0000${JSON.stringify(installation.grants.limits ?? {})}`;
     let entry = this.runtimes.get(key);
     if (!entry) {
@@ -107,16 +110,15 @@ export class PluginHost {
       entry = this.runtimes.get(key);
       if (!entry) {
         const log = this.options.logger.child({ plugin: pkg.name, version: pkg.version, workspace: installation.workspaceId });
-        entry = {
-          runtime: new IsolateRuntime({
-            name: `${pkg.name}@${pkg.version}`,
-            code,
-            memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
-            cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
-            onLog: (level, message, fields) => log[level]({ ...fields }, message),
-          }),
-          lastUsed: Date.now(),
+        const options = {
+          name: `${pkg.name}@${pkg.version}`,
+          code,
+          memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
+          cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
+          onLog: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: object | undefined) => log[level]({ ...fields }, message),
         };
+        const runtime = pkg.runtime === 'node' ? new NodeRuntime({ ...options, cacheDir: this.options.cacheDir }) : new IsolateRuntime(options);
+        entry = { runtime, lastUsed: Date.now() };
         this.runtimes.set(key, entry);
       }
     }

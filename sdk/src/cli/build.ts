@@ -67,6 +67,8 @@ export async function buildPlugin(options: BuildOptions): Promise<BuildResult> {
   const outfile = resolve(project.dir, project.manifest.main);
 
   const builtins: string[] = [];
+  // `node` runtime plugins run in a worker thread with full Node.js: Node built-ins are theirs to import.
+  const forNode = project.manifest.runtime === "node";
   let result;
   try {
     result = await esbuild({
@@ -75,7 +77,7 @@ export async function buildPlugin(options: BuildOptions): Promise<BuildResult> {
       outfile,
       bundle: true,
       write: false,
-      platform: "neutral",
+      platform: forNode ? "node" : "neutral",
       format: "esm",
       target: "es2022",
       mainFields: ["module", "main"],
@@ -86,7 +88,8 @@ export async function buildPlugin(options: BuildOptions): Promise<BuildResult> {
       sourcemap: options.sourcemap ? "inline" : false,
       legalComments: "eof",
       logLevel: "silent",
-      plugins: [nodeBuiltinGuard(project.dir, builtins)],
+      plugins: forNode ? [] : [nodeBuiltinGuard(project.dir, builtins)],
+      ...(forNode ? { banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" } } : {}),
     });
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;

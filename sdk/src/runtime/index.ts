@@ -7,5 +7,7 @@
  * @packageDocumentation
  */
 export * from './capabilities.js';
+export * from './runtime-base.js';
 export * from './isolate-runtime.js';
+export * from './node-runtime.js';
 export * from './guarded-fetch.js';

@@ -1,48 +1,13 @@
 import ivm from 'isolated-vm';
-import { PluginError, isPluginErrorCode, type PluginErrorCode } from '../errors.js';
-import type { JsonValue } from '../json.js';
-import type { ContributionGroup } from '../plugin.js';
-import type { HostCapabilities } from './capabilities.js';
-import { HostOps } from './host-ops.js';
+import { PluginError, type PluginErrorCode } from '../errors.js';
+import { DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
 import { PRELUDE } from './prelude.js';
 
-export interface IsolateRuntimeOptions {
-  /** `name@version`, used in every error and log line. */
-  readonly name: string;
+export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './runtime-base.js';
+
+export interface IsolateRuntimeOptions extends RuntimeOptions {
   /** The plugin's bundle: one self-contained ES module whose default export is `definePlugin(…)`. */
   readonly code: string;
-  /** Heap cap of the isolate (default 128 MB). Exceeding it disposes the isolate and fails the calls in it. */
-  readonly memoryLimitMb?: number;
-  /** CPU time one call may use (default 2000 ms); past it the isolate is disposed and the call fails. */
-  readonly cpuLimitMs?: number;
-  /** Logs not tied to a call (`console.log` at load time, background work). */
-  readonly onLog?: HostCapabilities['log'];
-}
-
-export interface CallTarget {
-  readonly group: ContributionGroup;
-  readonly id: string;
-  readonly method: string;
-}
-
-/** Who is calling, and what that caller granted the plugin. */
-export interface CallScope {
-  readonly workspaceId: string;
-  readonly capabilities: HostCapabilities;
-  readonly signal?: AbortSignal;
-}
-
-export interface RuntimeStats {
-  /** Isolates created so far (1 + the number of recreations after faults). */
-  readonly generation: number;
-  readonly faults: number;
-  readonly fastCalls: number;
-  readonly slowCalls: number;
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
 }
 
 interface TargetStats {
@@ -75,113 +40,32 @@ const WATCHDOG_MS = 25;
  * runs over, the isolate is replaced and the call re-run the slow way (it
  * cannot have reached the host yet, so nothing happens twice).
  */
-export class IsolateRuntime {
+export class IsolateRuntime extends DispatchRuntime {
   private loaded: Loaded | undefined;
   private loading: Promise<Loaded> | undefined;
-  private seq = 0;
-  private readonly pending = new Map<number, Pending>();
-  private readonly ops: HostOps;
   private readonly targets = new Map<string, TargetStats>();
   private tainted = false;
   private deliveries = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private lastCpuNs = 0n;
   private backgroundCpuNs = 0n;
-  private disposed = false;
-  private stats = { generation: 0, faults: 0, fastCalls: 0, slowCalls: 0 };
-  readonly memoryLimitMb: number;
-  readonly cpuLimitMs: number;
 
-  constructor(private readonly options: IsolateRuntimeOptions) {
-    this.memoryLimitMb = options.memoryLimitMb ?? 128;
-    this.cpuLimitMs = options.cpuLimitMs ?? 2000;
-    this.ops = new HostOps(options.name, options.onLog, (background) => {
+  constructor(private readonly isolateOptions: IsolateRuntimeOptions) {
+    super(isolateOptions, (background) => {
       this.deliveries++;
       if (background) this.tainted = true;
     });
   }
 
-  get runtimeStats(): RuntimeStats {
-    return { ...this.stats };
+  protected get live(): boolean {
+    return this.loaded !== undefined;
   }
 
-  /** Loads the bundle and runs the plugin's `activate` (idempotent). */
-  async activate(): Promise<void> {
-    await this.ensureLoaded();
+  protected get current(): unknown {
+    return this.loaded;
   }
 
-  /** What the loaded bundle really exports: contribution ids and their methods, per group. */
-  async describe(): Promise<{ apiVersion: string; contributions: Record<ContributionGroup, Record<string, string[]>> }> {
-    await this.ensureLoaded();
-    return (await this.send({ kind: 'describe' }, undefined)) as { apiVersion: string; contributions: Record<ContributionGroup, Record<string, string[]>> };
-  }
-
-  /** Calls `target` with JSON arguments (the plugin also receives its context last) and returns its JSON result. */
-  async call(target: CallTarget, args: readonly JsonValue[], scope: CallScope): Promise<JsonValue> {
-    const { result, finish } = await this.start(target, args, scope);
-    if (isStream(result)) {
-      await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
-      finish();
-      throw this.error('plugin_bad_output', `${target.group}.${target.id}.${target.method} returned a stream where a value was expected`);
-    }
-    finish();
-    return result as JsonValue;
-  }
-
-  /** Calls a `target` that returns an async iterable; its items cross the bridge one by one as produced. */
-  async *stream(target: CallTarget, args: readonly JsonValue[], scope: CallScope): AsyncGenerator<JsonValue, void, undefined> {
-    const { result, finish, callId } = await this.start(target, args, scope);
-    if (!isStream(result)) {
-      finish();
-      throw this.error('plugin_bad_output', `${target.group}.${target.id}.${target.method} returned a value where a stream was expected`);
-    }
-    let ended = false;
-    try {
-      for (;;) {
-        if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
-        const step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; value?: JsonValue };
-        if (step.done) {
-          ended = true;
-          return;
-        }
-        yield step.value ?? null;
-      }
-    } finally {
-      if (!ended && this.loaded) await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
-      finish();
-    }
-  }
-
-  /** Disposes the isolate; a later call would fail. */
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    if (this.loaded) await this.send({ kind: 'deactivate' }, undefined).catch(() => undefined);
-    this.teardown(this.error('plugin_cancelled', 'the plugin was unloaded'));
-  }
-
-  private async start(target: CallTarget, args: readonly JsonValue[], scope: CallScope) {
-    if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
-    const loaded = await this.ensureLoaded();
-    const callId = this.ops.open(scope);
-    const finish = () => this.ops.close(callId);
-    const key = `${target.group}/${target.id}/${target.method}`;
-    const onAbort = () => {
-      if (this.loaded === loaded) void this.send({ kind: 'abort', callId, reason: 'the call was cancelled' }, undefined).catch(() => undefined);
-    };
-    scope.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const request = { kind: 'call', callId, workspaceId: scope.workspaceId, group: target.group, id: target.id, method: target.method, args };
-      const result = await this.send(request, callId, scope.signal, key);
-      return { result, finish, callId };
-    } catch (error) {
-      finish();
-      throw error;
-    } finally {
-      scope.signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private ensureLoaded(): Promise<Loaded> {
+  protected ensureLoaded(): Promise<Loaded> {
     if (this.disposed) return Promise.reject(this.error('plugin_cancelled', 'the plugin was unloaded'));
     if (this.loaded) return Promise.resolve(this.loaded);
     this.loading ??= this.load().finally(() => {
@@ -201,7 +85,7 @@ export class IsolateRuntime {
       await global.set('__host_log', new ivm.Callback((callId: string, level: string, message: string, fields: string) => this.ops.log(callId, level, message, fields), { ignored: true }));
       await global.set('__host_op_ref', new ivm.Reference((callId: string, op: string, json: string, bytes?: Uint8Array) => this.ops.handle(callId, op, json, bytes)));
       await context.eval(PRELUDE, { timeout: 1000 });
-      const plugin = await isolate.compileModule(this.options.code, { filename: `plugin:${this.options.name}` });
+      const plugin = await isolate.compileModule(this.isolateOptions.code, { filename: `plugin:${this.options.name}` });
       const boot = await isolate.compileModule(`import plugin from 'plugin'; globalThis.__tessera_install(plugin); delete globalThis.__tessera_install;`);
       await plugin.instantiate(context, (specifier) => {
         throw new Error(`the bundle imports "${specifier}": a plugin bundle must be self-contained (tessera-plugin build bundles dependencies)`);
@@ -230,20 +114,12 @@ export class IsolateRuntime {
   }
 
   /** Sends one request into the isolate; resolves with what the dispatcher reports through `__host_done`. */
-  private send(request: Record<string, unknown>, callId: string | undefined, signal?: AbortSignal, fastKey?: string): Promise<unknown> {
+  protected send(request: Record<string, unknown>, callId: string | undefined, signal?: AbortSignal, fastKey?: string): Promise<unknown> {
     const loaded = this.loaded;
     if (!loaded) return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
     const seq = ++this.seq;
     const json = JSON.stringify(request);
-    const result = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
-      if (signal) {
-        const abort = () => {
-          if (this.pending.delete(seq)) reject(this.error('plugin_cancelled', 'the call was cancelled'));
-        };
-        signal.addEventListener('abort', abort, { once: true });
-      }
-    });
+    const result = this.expect(seq, signal);
     const stats = fastKey ? this.targets.get(fastKey) : undefined;
     // Quiet: nothing else in flight, so the isolate's thread is idle and a sync entry cannot block on it.
     const quiet = this.pending.size === 1 && this.ops.inFlight === 0 && this.ops.openCalls <= 1 && !this.tainted;
@@ -295,21 +171,6 @@ export class IsolateRuntime {
     return result;
   }
 
-  private onDone(seq: number, json: string): void {
-    const pending = this.pending.get(seq);
-    if (!pending) return;
-    this.pending.delete(seq);
-    let message: { ok: boolean; value?: unknown; error?: { code?: string; message?: string; name?: string } };
-    try {
-      message = JSON.parse(json);
-    } catch {
-      pending.reject(this.error('plugin_bad_output', 'the plugin returned unreadable output'));
-      return;
-    }
-    if (message.ok) pending.resolve(message.value);
-    else pending.reject(this.fromPlugin(message.error ?? {}));
-  }
-
   /** CPU-time accounting while anything runs in the isolate; disposes a runaway one. */
   private startWatchdog(): void {
     if (this.watchdog) return;
@@ -347,16 +208,14 @@ export class IsolateRuntime {
   }
 
   /** Disposes the current isolate and fails everything in flight with `error`. */
-  private teardown(error: PluginError, countFault = true, keepCall?: string): void {
+  protected teardown(error: PluginError, countFault = true, keepCall?: string): void {
     const loaded = this.loaded;
     this.loaded = undefined;
     this.tainted = false;
     this.stopWatchdog();
     if (countFault) this.stats.faults++;
     if (loaded && !loaded.isolate.isDisposed) loaded.isolate.dispose();
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) p.reject(error);
+    this.rejectAll(error);
     this.ops.failAll(error, keepCall);
   }
 
@@ -370,18 +229,4 @@ export class IsolateRuntime {
     if (/disposed/.test(message)) return this.error('plugin_internal_error', 'the isolate was disposed during the call');
     return this.error('plugin_internal_error', message);
   }
-
-  private fromPlugin(error: { code?: string; message?: string; name?: string }): PluginError {
-    const message = error.message ?? 'unknown error';
-    if (isPluginErrorCode(error.code)) return this.error(error.code, message);
-    return this.error('plugin_internal_error', `${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${message}`);
-  }
-
-  private error(code: PluginErrorCode, message: string): PluginError {
-    return new PluginError(code, `plugin ${this.options.name}: ${message}`, { details: { plugin: this.options.name } });
-  }
-}
-
-function isStream(value: unknown): value is { __stream: number } {
-  return typeof value === 'object' && value !== null && typeof (value as { __stream?: unknown }).__stream === 'number';
 }

@@ -42,10 +42,14 @@ describe("tessera-plugin", () => {
 
   it("is declared as the package's bin", async () => {
     const { default: pkg } = (await import("../../package.json", { with: { type: "json" } })) as { default: { bin: Record<string, string>; files: string[] } };
-    expect(pkg.bin).to.deep.equal({ "tessera-plugin": "dist/cli/main.js" });
-    expect(pkg.files).to.include("templates");
-    const built = join(SDK_DIR, "dist", "cli", "main.js");
-    if (existsSync(built)) expect(statSync(built).mode & 0o111, "dist/cli/main.js is executable").to.not.equal(0);
+    // A committed shim (bin/) rather than dist/, so npm links it on a fresh clone before the build runs.
+    expect(pkg.bin).to.deep.equal({ "tessera-plugin": "bin/tessera-plugin.js" });
+    expect(pkg.files).to.include.members(["templates", "bin"]);
+    const shim = join(SDK_DIR, "bin", "tessera-plugin.js");
+    expect(statSync(shim).mode & 0o111, "bin/tessera-plugin.js is executable").to.not.equal(0);
+    const help = spawnSync(shim, ["--help"], { encoding: "utf8" });
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.contain("tessera-plugin");
   });
 
   describe("test", () => {

@@ -1,0 +1,222 @@
+import { PluginError, isPluginErrorCode, type PluginErrorCode } from '../errors.js';
+import type { JsonValue } from '../json.js';
+import type { ContributionGroup } from '../plugin.js';
+import type { HostCapabilities } from './capabilities.js';
+import { HostOps } from './host-ops.js';
+
+export interface RuntimeOptions {
+  /** `name@version`, used in every error and log line. */
+  readonly name: string;
+  /** Memory cap (default 128 MB). Exceeding it kills the plugin's isolate or worker and fails the calls in it. */
+  readonly memoryLimitMb?: number;
+  /** CPU time one call may use (default 2000 ms); past it the plugin is stopped and the call fails. */
+  readonly cpuLimitMs?: number;
+  /** Logs not tied to a call (`console.log` at load time, background work). */
+  readonly onLog?: HostCapabilities['log'];
+}
+
+export interface CallTarget {
+  readonly group: ContributionGroup;
+  readonly id: string;
+  readonly method: string;
+}
+
+/** Who is calling, and what that caller granted the plugin. */
+export interface CallScope {
+  readonly workspaceId: string;
+  readonly capabilities: HostCapabilities;
+  readonly signal?: AbortSignal;
+}
+
+export interface RuntimeStats {
+  /** Isolates or workers created so far (1 + the number of recreations after faults). */
+  readonly generation: number;
+  readonly faults: number;
+  readonly fastCalls: number;
+  readonly slowCalls: number;
+}
+
+export interface PluginDescription {
+  readonly apiVersion: string;
+  readonly contributions: Record<ContributionGroup, Record<string, string[]>>;
+}
+
+/** What core services call, whichever runtime runs the plugin. */
+export interface PluginRuntime {
+  readonly runtimeStats: RuntimeStats;
+  activate(): Promise<void>;
+  describe(): Promise<PluginDescription>;
+  call(target: CallTarget, args: readonly JsonValue[], scope: CallScope): Promise<JsonValue>;
+  stream(target: CallTarget, args: readonly JsonValue[], scope: CallScope): AsyncGenerator<JsonValue, void, undefined>;
+  dispose(): Promise<void>;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The part both runtimes share: requests go to the plugin's dispatcher (the
+ * prelude), answers come back by sequence number, and every call gets its own
+ * capability scope in {@link HostOps}. Subclasses say how a request reaches
+ * the plugin and how a broken plugin is torn down.
+ */
+export abstract class DispatchRuntime implements PluginRuntime {
+  protected seq = 0;
+  protected readonly pending = new Map<number, Pending>();
+  protected readonly ops: HostOps;
+  protected disposed = false;
+  protected stats = { generation: 0, faults: 0, fastCalls: 0, slowCalls: 0 };
+  readonly memoryLimitMb: number;
+  readonly cpuLimitMs: number;
+
+  constructor(protected readonly options: RuntimeOptions, onDelivery: (background: boolean) => void = () => undefined) {
+    this.memoryLimitMb = options.memoryLimitMb ?? 128;
+    this.cpuLimitMs = options.cpuLimitMs ?? 2000;
+    this.ops = new HostOps(options.name, options.onLog, onDelivery);
+  }
+
+  /** True while a loaded plugin can take requests. */
+  protected abstract get live(): boolean;
+  protected abstract ensureLoaded(): Promise<unknown>;
+  /** Delivers one request; resolves with what the dispatcher answers for it. */
+  protected abstract send(request: Record<string, unknown>, callId: string | undefined, signal?: AbortSignal, fastKey?: string): Promise<unknown>;
+  /** Throws away the isolate or worker and fails everything in flight with `error`. */
+  protected abstract teardown(error: PluginError, countFault?: boolean, keepCall?: string): void;
+
+  get runtimeStats(): RuntimeStats {
+    return { ...this.stats };
+  }
+
+  /** Loads the bundle and runs the plugin's `activate` (idempotent). */
+  async activate(): Promise<void> {
+    await this.ensureLoaded();
+  }
+
+  /** What the loaded bundle really exports: contribution ids and their methods, per group. */
+  async describe(): Promise<PluginDescription> {
+    await this.ensureLoaded();
+    return (await this.send({ kind: 'describe' }, undefined)) as PluginDescription;
+  }
+
+  /** Calls `target` with JSON arguments (the plugin also receives its context last) and returns its JSON result. */
+  async call(target: CallTarget, args: readonly JsonValue[], scope: CallScope): Promise<JsonValue> {
+    const { result, finish } = await this.start(target, args, scope);
+    if (isStream(result)) {
+      await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
+      finish();
+      throw this.error('plugin_bad_output', `${target.group}.${target.id}.${target.method} returned a stream where a value was expected`);
+    }
+    finish();
+    return result as JsonValue;
+  }
+
+  /** Calls a `target` that returns an async iterable; its items cross the bridge one by one as produced. */
+  async *stream(target: CallTarget, args: readonly JsonValue[], scope: CallScope): AsyncGenerator<JsonValue, void, undefined> {
+    const { result, finish, callId } = await this.start(target, args, scope);
+    if (!isStream(result)) {
+      finish();
+      throw this.error('plugin_bad_output', `${target.group}.${target.id}.${target.method} returned a value where a stream was expected`);
+    }
+    let ended = false;
+    try {
+      for (;;) {
+        if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
+        const step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; value?: JsonValue };
+        if (step.done) {
+          ended = true;
+          return;
+        }
+        yield step.value ?? null;
+      }
+    } finally {
+      if (!ended && this.live) await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
+      finish();
+    }
+  }
+
+  /** Unloads the plugin; a later call fails. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.live) await this.send({ kind: 'deactivate' }, undefined).catch(() => undefined);
+    this.teardown(this.error('plugin_cancelled', 'the plugin was unloaded'), false);
+  }
+
+  protected async start(target: CallTarget, args: readonly JsonValue[], scope: CallScope) {
+    if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
+    const loaded = await this.ensureLoaded();
+    const callId = this.ops.open(scope);
+    const finish = () => {
+      this.ops.close(callId);
+      this.callClosed(callId);
+    };
+    const key = `${target.group}/${target.id}/${target.method}`;
+    const onAbort = () => {
+      if (this.live && this.current === loaded) void this.send({ kind: 'abort', callId, reason: 'the call was cancelled' }, undefined).catch(() => undefined);
+    };
+    scope.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const request = { kind: 'call', callId, workspaceId: scope.workspaceId, group: target.group, id: target.id, method: target.method, args };
+      const result = await this.send(request, callId, scope.signal, key);
+      return { result, finish, callId };
+    } catch (error) {
+      finish();
+      throw error;
+    } finally {
+      scope.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A call ended: resources a subclass keeps per call can go. */
+  protected callClosed(_callId: string): void {}
+
+  /** Registers an answer slot for `seq`; a fired `signal` rejects it with plugin_cancelled. */
+  protected expect(seq: number, signal: AbortSignal | undefined): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      signal?.addEventListener('abort', () => {
+        if (this.pending.delete(seq)) reject(this.error('plugin_cancelled', 'the call was cancelled'));
+      }, { once: true });
+    });
+  }
+
+  /** Fails every request in flight. */
+  protected rejectAll(error: PluginError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(error);
+  }
+
+  /** The loaded plugin instance, to tell a reload apart from the one a call started on. */
+  protected abstract get current(): unknown;
+
+  protected onDone(seq: number, json: string): void {
+    const pending = this.pending.get(seq);
+    if (!pending) return;
+    this.pending.delete(seq);
+    let message: { ok: boolean; value?: unknown; error?: { code?: string; message?: string; name?: string } };
+    try {
+      message = JSON.parse(json);
+    } catch {
+      pending.reject(this.error('plugin_bad_output', 'the plugin returned unreadable output'));
+      return;
+    }
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(this.fromPlugin(message.error ?? {}));
+  }
+
+  protected fromPlugin(error: { code?: string; message?: string; name?: string }): PluginError {
+    const message = error.message ?? 'unknown error';
+    if (isPluginErrorCode(error.code)) return this.error(error.code, message);
+    return this.error('plugin_internal_error', `${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${message}`);
+  }
+
+  protected error(code: PluginErrorCode, message: string): PluginError {
+    return new PluginError(code, `plugin ${this.options.name}: ${message}`, { details: { plugin: this.options.name } });
+  }
+}
+
+export function isStream(value: unknown): value is { __stream: number } {
+  return typeof value === 'object' && value !== null && typeof (value as { __stream?: unknown }).__stream === 'number';
+}
