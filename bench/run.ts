@@ -16,6 +16,7 @@ export interface BenchResult {
 const here = dirname(fileURLToPath(import.meta.url));
 const benches: Record<string, () => Promise<BenchResult>> = {
   boot: async () => (await import('./boot.js')).bench(),
+  plugins: async () => (await import('./plugins.js')).bench(),
 };
 
 const wanted = process.argv.slice(2);
