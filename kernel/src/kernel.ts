@@ -229,7 +229,18 @@ export function createKernel(options: KernelOptions): Kernel {
       checks[name] = health.ok ? `ok (${health.detail})` : health.detail;
       ok &&= health.ok;
     }
-    checks.plugins = 'ok';
+    if (kernel.pluginHost) {
+      try {
+        const installed = (await kernel.packages.latest()).length;
+        checks.plugins = `ok (${installed} installed, ${kernel.pluginHost.activeIsolates} running)`;
+      } catch (error) {
+        ok = false;
+        checks.plugins = `unavailable: ${(error as Error).message}`;
+      }
+    } else {
+      ok = false;
+      checks.plugins = 'not loaded';
+    }
     return { ok, checks };
   };
   return kernel as Kernel;

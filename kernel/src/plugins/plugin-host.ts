@@ -25,6 +25,8 @@ export interface PluginHostOptions {
   readonly cacheDir: string;
 }
 
+const ACTIVE_CACHE_MS = 30_000;
+
 interface Entry {
   readonly runtime: PluginRuntime;
   lastUsed: number;
@@ -38,6 +40,8 @@ interface Entry {
  */
 export class PluginHost {
   private readonly runtimes = new Map<string, Entry>();
+  /** (workspace, plugin) → the enabled installation and package, so a hot tool call does not query the database. */
+  private readonly activeCache = new Map<string, { value: Promise<{ installation: Installation; pkg: PluginPackage }>; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
@@ -69,7 +73,7 @@ export class PluginHost {
 
   /** Calls a tool of an enabled plugin in `workspaceId`. */
   async invokeTool(workspaceId: string, plugin: string, tool: string, args: JsonValue, signal?: AbortSignal): Promise<JsonValue> {
-    const { installation, pkg } = await this.options.service.active(workspaceId, plugin);
+    const { installation, pkg } = await this.active(workspaceId, plugin);
     if (!(pkg.manifest.contributes.tools ?? []).some((t) => t.id === tool)) throw new NotFoundError(`Plugin ${plugin} has no tool "${tool}".`, 'tool_not_found');
     return this.call(installation, pkg, { group: 'tools', id: tool, method: 'invoke' }, [args], signal);
   }
@@ -167,7 +171,22 @@ export class PluginHost {
     };
   }
 
+  private active(workspaceId: string, plugin: string): Promise<{ installation: Installation; pkg: PluginPackage }> {
+    const key = `${workspaceId}\u0000${plugin}`;
+    const hit = this.activeCache.get(key);
+    // Changes arrive as events; the age limit covers an event lost between processes.
+    if (hit && Date.now() - hit.at < ACTIVE_CACHE_MS) return hit.value;
+    const value = this.options.service.active(workspaceId, plugin);
+    value.catch(() => this.activeCache.delete(key));
+    this.activeCache.set(key, { value, at: Date.now() });
+    return value;
+  }
+
   private drop(plugin: string, workspaceId: string | undefined): void {
+    for (const key of [...this.activeCache.keys()]) {
+      const [workspace, name] = key.split('\u0000');
+      if (name === plugin && (workspaceId === undefined || workspace === workspaceId)) this.activeCache.delete(key);
+    }
     for (const [key, entry] of this.runtimes) {
       const [name, workspace] = key.split('\u0000');
       if (name?.slice(0, name.lastIndexOf('@')) === plugin && (workspaceId === undefined || workspace === workspaceId)) {
