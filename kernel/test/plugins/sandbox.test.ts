@@ -128,4 +128,19 @@ describe('plugin sandbox and capability bridge', () => {
     expect(over.status).to.equal(429);
     expect(over.body.code).to.equal('plugin_quota_exceeded');
   });
+
+  it('invokes another plugin’s model provider through ctx.models only when granted, with that plugin’s credentials', async () => {
+    await enable('@test/other', {});
+    await t.api('PUT', `/console/api/plugins/${encodeURIComponent('@test/other')}/secrets`, { token, body: { secrets: { prefix: 'other says: ' } } });
+    await enable('@test/probe', {});
+    const refused = await invoke('@test/probe', 'ask', { provider: '@test/other/words', question: 'hello there' });
+    expect(refused.status).to.equal(403);
+    expect(refused.body.code).to.equal('plugin_permission_denied');
+    await enable('@test/probe', { models: true });
+    const answered = await invoke('@test/probe', 'ask', { provider: '@test/other/words', question: 'hello there' });
+    expect(answered.status).to.equal(200);
+    expect(answered.body.result).to.deep.equal({ text: 'other says: hello there', chunks: 5 });
+    const missing = await invoke('@test/probe', 'ask', { provider: 'nobody/words', question: 'x' });
+    expect(missing.body.code).to.equal('plugin_not_found');
+  });
 });
