@@ -23,6 +23,11 @@ import { PluginHost } from './plugins/plugin-host.js';
 import { PluginService } from './plugins/plugin-service.js';
 import { registerPluginRoutes } from './plugins/routes.js';
 import { SecretBox } from './security/secret-box.js';
+import { CredentialStore } from './models/credentials.js';
+import { ModelRuntime } from './models/model-runtime.js';
+import { ModelService } from './models/model-service.js';
+import { ProviderRegistry } from './models/providers.js';
+import { registerModelRoutes } from './models/routes.js';
 import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
@@ -61,6 +66,10 @@ export interface Kernel {
   readonly plugins: PluginService;
   /** Runs plugin code (isolates) for core services. */
   readonly pluginHost: PluginHost;
+  /** Model providers for the console: credentials, models by type, defaults, usage. */
+  readonly modelService: ModelService;
+  /** The model runtime facade: every chat, embedding and rerank call. */
+  readonly modelRuntime: ModelRuntime;
   /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
   readonly events: EventBus;
   /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
@@ -172,6 +181,17 @@ export function createKernel(options: KernelOptions): Kernel {
     },
     stop: () => kernel.pluginHost.close(),
   });
+  lifecycle.add({
+    name: 'models',
+    start() {
+      const registry = new ProviderRegistry(kernel.packages);
+      const credentials = new CredentialStore(kernel.db.knex, new SecretBox(config.secretKey, 'provider-credentials'));
+      const log = logger.child({ module: 'models' });
+      kernel.modelRuntime = new ModelRuntime({ knex: kernel.db.knex, providers: registry, credentials, plugins: kernel.plugins, host: kernel.pluginHost, logger: log });
+      kernel.modelService = new ModelService(kernel.db.knex, registry, credentials, kernel.modelRuntime, log);
+      kernel.pluginHost.setModelInvoker(kernel.modelRuntime);
+    },
+  });
   if (options.http !== false) {
     lifecycle.add({
       name: 'http',
@@ -182,6 +202,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
         registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
+        registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });
         http.mount();
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
         await new Promise<void>((resolve, reject) => {

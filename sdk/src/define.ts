@@ -11,6 +11,7 @@
  */
 
 import type { DocumentLoader, DocumentLoaderDefinition } from "./document-loader.js";
+import { checkArguments } from "./arguments.js";
 import { PluginError } from "./errors.js";
 import { isContributionId } from "./ids.js";
 import type { JsonSchema, JsonValue } from "./json.js";
@@ -46,7 +47,26 @@ import { SDK_API_VERSION } from "./version.js";
 export function defineTool<P extends JsonSchema, R extends JsonValue>(def: ToolDefinition<P, R>): Tool<P, R> {
   requireFunctions(def, "tool", ["invoke"], ["stream"]);
   requireObject(def, "tool", "parameters");
-  return withKind(def, "tool");
+  const proto: unknown = Object.getPrototypeOf(def);
+  if (proto !== Object.prototype && proto !== null) return withKind(def, "tool");
+  // Arguments are checked against `parameters` before the tool's code sees them.
+  const { invoke, stream } = def;
+  const checked: ToolDefinition<P, R> = {
+    ...def,
+    invoke(args, ctx) {
+      checkArguments(def.parameters, args);
+      return invoke.call(this, args, ctx);
+    },
+    ...(stream
+      ? {
+          stream(args, ctx) {
+            checkArguments(def.parameters, args);
+            return stream.call(this, args, ctx);
+          },
+        }
+      : {}),
+  };
+  return withKind(checked, "tool");
 }
 
 /**

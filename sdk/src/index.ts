@@ -28,6 +28,7 @@ export * from "./document-loader.js";
 export * from "./ids.js";
 export * from "./plugin.js";
 export * from "./define.js";
+export { checkArguments } from "./arguments.js";
 export * from "./semver.js";
 export * from "./host-pattern.js";
 export * from "./manifest.js";

@@ -54,7 +54,7 @@ export const PluginRuntimeSchema = Type.Union([Type.Literal("isolate"), Type.Lit
 
 /**
  * Where plugin code runs: `isolate` (the default) is a V8 isolate with no
- * Node APIs; `node` is a separate Node.js process, for trusted plugins that
+ * Node APIs; `node` is a worker thread with full Node.js, for trusted plugins that
  * need native modules.
  */
 export type PluginRuntime = Static<typeof PluginRuntimeSchema>;

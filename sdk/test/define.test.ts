@@ -168,3 +168,28 @@ describe("definePlugin", () => {
     expect(isPlugin(null)).to.equal(false);
   });
 });
+
+describe("defineTool argument checking", () => {
+  it("refuses arguments that do not match a TypeBox parameters schema, naming the field", async () => {
+    const { Type } = await import("@sinclair/typebox");
+    const { defineTool } = await import("../src/define.js");
+    const tool = defineTool({ parameters: Type.Object({ name: Type.String(), count: Type.Optional(Type.Integer({ minimum: 1 })) }), invoke: (args) => `hi ${args.name}` });
+    const ctx = {} as never;
+    expect(await tool.invoke({ name: "Ada" }, ctx)).to.equal("hi Ada");
+    let error: unknown;
+    try {
+      await tool.invoke({ count: 0 } as never, ctx);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { code?: string }).code).to.equal("plugin_invalid_arguments");
+    expect((error as Error).message).to.match(/^arguments\.(name|count): /);
+  });
+
+  it("treats unknown string formats as annotations", async () => {
+    const { Type } = await import("@sinclair/typebox");
+    const { defineTool } = await import("../src/define.js");
+    const tool = defineTool({ parameters: Type.Object({ url: Type.String({ format: "uri" }) }), invoke: (args) => args.url });
+    expect(await tool.invoke({ url: "not checked as a URI" }, {} as never)).to.equal("not checked as a URI");
+  });
+});

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
@@ -6,7 +6,7 @@ import pg from 'pg';
 import ClientPgLite from 'knex-pglite';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { migrationSource } from './migrations/index.js';
+import { migrations, migrationSource } from './migrations/index.js';
 
 // Postgres returns int8 (counts, sums) as strings by default; our counts fit in a double.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -137,6 +137,11 @@ export async function migrationStatus(knex: Knex): Promise<MigrationStatus> {
  */
 export async function preparePgliteTemplate(dir: string): Promise<void> {
   const started = performance.now();
+  // A marker of the migrations the template holds: when it is current the template is not even opened, so
+  // processes copying it meanwhile (parallel test runs) never see a half-open database.
+  const marker = join(dir, '.tessera-migrations');
+  const wanted = migrations.map((m) => m.name).join('\n');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     rmSync(dir, { recursive: true, force: true });
     const pglite = await openPglite(dir, undefined);
@@ -150,4 +155,5 @@ export async function preparePgliteTemplate(dir: string): Promise<void> {
   } finally {
     await db.close();
   }
+  writeFileSync(marker, wanted);
 }

@@ -21,11 +21,11 @@ export function consoleSession(sessions: Sessions) {
   };
 }
 
-/** Service API routes: resolves an API key of `type` onto `ctx.state.caller`. */
-export function serviceKey(apiKeys: ApiKeys, type: ApiKeyType) {
+/** Service API routes: resolves an API key of `type` (or either type, `any`) onto `ctx.state.caller`. */
+export function serviceKey(apiKeys: ApiKeys, type: ApiKeyType | 'any') {
   return async function requireApiKey(ctx: Context, next: Next): Promise<void> {
     const caller: ApiCaller = await apiKeys.resolve(bearerToken(ctx));
-    if (caller.type !== type) {
+    if (type !== 'any' && caller.type !== type) {
       throw new UnauthorizedError(type === 'app' ? 'This endpoint requires an app API key.' : 'This endpoint requires a dataset API key.');
     }
     ctx.state.caller = caller;

@@ -27,6 +27,7 @@ export function errorMiddleware(logger: Logger) {
       ctx.status = body.status;
       ctx.body = body;
       if (error instanceof TesseraError && error.headers) ctx.set(error.headers);
+      if (error instanceof PluginError && error.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
       if (body.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="api"');
     }
   };

@@ -62,6 +62,8 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
         await knex.transaction(async (trx) => {
           // Rows of one (workspace, plugin) are written under a row lock on their installation, so concurrent sets cannot both pass the quota check.
           await trx('plugin_installations').where(scope).forUpdate().first();
+          // Expired entries stop counting against the quota here, where the quota is checked.
+          await trx('plugin_kv').where(scope).andWhere('expires_at', '<=', trx.fn.now()).delete();
           const used = (await trx('plugin_kv').where(scope).whereNot({ key }).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
           if ((used?.total ?? 0) + size > quota) throw new PluginError('plugin_quota_exceeded', `kv quota of ${quota} bytes exceeded`);
           const expires = ttlSeconds === undefined ? null : new Date(Date.now() + ttlSeconds * 1000);
@@ -82,7 +84,7 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
         return keys.length === limit && last !== undefined ? { keys, cursor: last } : { keys };
       },
       async quota() {
-        const used = (await knex('plugin_kv').where(scope).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
+        const used = (await live(knex('plugin_kv')).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
         return { usedBytes: Number(used?.total ?? 0), quotaBytes: quota };
       },
     },

@@ -1,4 +1,5 @@
 import { isPatternCovered, parseHostPattern, type ResolvedManifest } from '@tessera/sdk';
+import { parseAllowPrivate } from '@tessera/sdk/runtime';
 import { ForbiddenError, InputError } from '../errors.js';
 
 /**
@@ -27,7 +28,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 const KNOWN = new Set(['network', 'allow_private', 'models', 'storage', 'limits', 'node_runtime']);
-const PRIVATE_TARGET = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$|^[0-9a-f:.]+\/\d{1,3}$/i;
 
 /**
  * Checks `raw` (the request's `granted_permissions`) against what the manifest
@@ -55,8 +55,14 @@ export function validateGrants(raw: unknown, manifest: ResolvedManifest): Grants
     grants.network = { hosts: [...(raw.network.hosts as string[])] };
   }
   if (raw.allow_private !== undefined) {
-    if (!Array.isArray(raw.allow_private) || !raw.allow_private.every((t) => typeof t === 'string' && PRIVATE_TARGET.test(t))) {
+    if (!Array.isArray(raw.allow_private) || !raw.allow_private.every((t) => typeof t === 'string')) {
       throw new InputError('granted_permissions.allow_private must list "host:port", "ip:port" or CIDR strings.', 'granted_permissions.allow_private');
+    }
+    try {
+      // The fetch guard's own parser: what it would refuse at call time is refused here.
+      parseAllowPrivate(raw.allow_private as string[]);
+    } catch (error) {
+      throw new InputError(`granted_permissions.allow_private: ${(error as Error).message}`, 'granted_permissions.allow_private');
     }
     grants.allow_private = [...(raw.allow_private as string[])];
   }

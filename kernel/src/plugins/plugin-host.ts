@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ContributionGroup, type JsonValue } from '@tessera/sdk';
+import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ChatParams, type ContributionGroup, type EmbedParams, type EmbedResult, type JsonValue, type RerankParams, type RerankResult } from '@tessera/sdk';
 import { IsolateRuntime, NodeRuntime, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { createKernelCapabilities } from './capabilities.js';
+import type { Grants } from './grants.js';
 import type { PackageStore, PluginPackage } from './package-store.js';
 import type { Installation, PluginService } from './plugin-service.js';
 
@@ -27,6 +28,13 @@ export interface PluginHostOptions {
 
 const ACTIVE_CACHE_MS = 30_000;
 
+/** The slice of the model runtime facade that `ctx.models` uses (the facade itself sits on top of this host). */
+export interface ModelInvoker {
+  chat(workspaceId: string, provider: string, params: ChatParams, call: { signal: AbortSignal }): AsyncIterable<ChatChunk>;
+  embed(workspaceId: string, provider: string, params: EmbedParams, call: { signal: AbortSignal }): Promise<EmbedResult>;
+  rerank(workspaceId: string, provider: string, params: RerankParams, call: { signal: AbortSignal }): Promise<RerankResult>;
+}
+
 interface Entry {
   readonly runtime: PluginRuntime;
   lastUsed: number;
@@ -44,6 +52,7 @@ export class PluginHost {
   private readonly activeCache = new Map<string, { value: Promise<{ installation: Installation; pkg: PluginPackage }>; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  private invoker: ModelInvoker | undefined;
 
   constructor(private readonly options: PluginHostOptions) {
     this.unsubscribe = options.events.on('plugins.changed', (event) => this.drop(event.name, event.workspaceId));
@@ -78,16 +87,16 @@ export class PluginHost {
     return this.call(installation, pkg, { group: 'tools', id: tool, method: 'invoke' }, [args], signal);
   }
 
-  /** Calls any method of a contribution and returns its JSON result. */
-  async call(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
+  /** Calls any method of a contribution and returns its JSON result; `extra` adds grants for this call (a provider's base URL). */
+  async call(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal, extra?: Grants): Promise<JsonValue> {
     const runtime = await this.runtimeFor(installation, pkg);
-    return runtime.call(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
+    return runtime.call(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg, extra), ...(signal ? { signal } : {}) });
   }
 
   /** Calls a streaming method (a provider's `chat`); chunks arrive as the plugin yields them. */
-  async *stream(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal): AsyncIterable<JsonValue> {
+  async *stream(installation: Installation, pkg: PluginPackage, target: CallTarget, args: JsonValue[], signal?: AbortSignal, extra?: Grants): AsyncIterable<JsonValue> {
     const runtime = await this.runtimeFor(installation, pkg);
-    yield* runtime.stream(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg), ...(signal ? { signal } : {}) });
+    yield* runtime.stream(target, args, { workspaceId: installation.workspaceId, capabilities: this.capabilities(installation, pkg, extra), ...(signal ? { signal } : {}) });
   }
 
   /** Disposes every isolate. */
@@ -130,43 +139,36 @@ export class PluginHost {
     return entry.runtime;
   }
 
-  private capabilities(installation: Installation, pkg: PluginPackage): HostCapabilities {
+  private capabilities(installation: Installation, pkg: PluginPackage, extra?: Grants): HostCapabilities {
+    const grants = extra ? mergeGrants(installation.grants, extra) : installation.grants;
     return createKernelCapabilities(
       { knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(installation.workspaceId) },
-      { workspaceId: installation.workspaceId, plugin: pkg.name, manifest: pkg.manifest, grants: installation.grants },
+      { workspaceId: installation.workspaceId, plugin: pkg.name, manifest: pkg.manifest, grants },
     );
   }
 
-  /**
-   * Reverse invocation: `provider` is `<plugin>/<provider-id>` (or a provider id
-   * that one enabled plugin contributes); the provider runs with the
-   * credentials the workspace stored for its plugin.
-   */
+  /** Serves `ctx.models` (reverse invocation): the kernel's model runtime facade, set once it exists. */
+  setModelInvoker(invoker: ModelInvoker): void {
+    this.invoker = invoker;
+  }
+
   private models(workspaceId: string): HostCapabilities['models'] {
-    const resolve = async (provider: string) => {
-      const enabled = await this.options.service.enabled(workspaceId);
-      const [pluginName, providerId] = provider.includes('/') && !provider.startsWith('@') ? provider.split('/', 2) as [string, string] : splitScoped(provider);
-      const match = enabled.find(({ pkg }) => (pluginName === undefined || pkg.name === pluginName) && (pkg.manifest.contributes.modelProviders ?? []).some((p) => p.id === providerId));
-      if (!match) throw new PluginError('plugin_not_found', `no enabled plugin provides the model provider "${provider}" in this workspace`);
-      const credentials = await createKernelCapabilities({ knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(workspaceId) }, { workspaceId, plugin: match.pkg.name, manifest: match.pkg.manifest, grants: match.installation.grants }).secrets.getAll();
-      return { ...match, providerId, credentials };
+    const invoker = () => {
+      if (!this.invoker) throw new PluginError('plugin_not_supported', 'model invocation is not available in this process');
+      return this.invoker;
     };
-    const host = this;
     return {
-      async *chat(request, signal) {
-        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
-        const { provider: _omit, ...params } = request;
-        yield* host.stream(installation, pkg, { group: 'providers', id: providerId, method: 'chat' }, [{ ...params, credentials } as unknown as JsonValue], signal) as AsyncIterable<ChatChunk>;
+      chat: (request, signal) => {
+        const { provider, ...params } = request;
+        return invoker().chat(workspaceId, provider, params, { signal });
       },
-      async embed(request, signal) {
-        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
-        const { provider: _omit, ...params } = request;
-        return (await host.call(installation, pkg, { group: 'providers', id: providerId, method: 'embed' }, [{ ...params, credentials } as unknown as JsonValue], signal)) as never;
+      embed: (request, signal) => {
+        const { provider, ...params } = request;
+        return invoker().embed(workspaceId, provider, params, { signal });
       },
-      async rerank(request, signal) {
-        const { installation, pkg, providerId, credentials } = await resolve(request.provider);
-        const { provider: _omit, ...params } = request;
-        return (await host.call(installation, pkg, { group: 'providers', id: providerId, method: 'rerank' }, [{ ...params, credentials } as unknown as JsonValue], signal)) as never;
+      rerank: (request, signal) => {
+        const { provider, ...params } = request;
+        return invoker().rerank(workspaceId, provider, params, { signal });
       },
     };
   }
@@ -207,9 +209,11 @@ export class PluginHost {
   }
 }
 
-/** `@scope/plugin/provider` → [`@scope/plugin`, `provider`]; a bare id → [undefined, id]. */
-function splitScoped(provider: string): [string | undefined, string] {
-  const parts = provider.split('/');
-  if (provider.startsWith('@') && parts.length === 3) return [`${parts[0]}/${parts[1]}`, parts[2]!];
-  return [undefined, provider];
+function mergeGrants(base: Grants, extra: Grants): Grants {
+  return {
+    ...base,
+    network: { hosts: [...(base.network?.hosts ?? []), ...(extra.network?.hosts ?? [])] },
+    allow_private: [...(base.allow_private ?? []), ...(extra.allow_private ?? [])],
+  };
 }
+

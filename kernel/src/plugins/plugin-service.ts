@@ -166,6 +166,7 @@ export class PluginService {
   }
 
   async secretNames(workspaceId: string, plugin: string): Promise<string[]> {
+    if (!(await this.installation(workspaceId, plugin))) throw new NotFoundError(`Plugin ${plugin} is not installed in this workspace.`, 'plugin_not_installed');
     const rows = (await this.knex('plugin_secrets').where({ workspace_id: workspaceId, plugin_name: plugin }).orderBy('name')) as Array<{ name: string }>;
     return rows.map((r) => r.name);
   }
@@ -183,6 +184,9 @@ export class PluginService {
   }
 
   private async switchVersion(current: Installation, target: PluginPackage, by: string): Promise<void> {
+    if (target.runtime === 'node' && current.grants.node_runtime !== true) {
+      throw new ForbiddenError(`${current.plugin}@${target.version} runs in the node runtime; enable it with granted_permissions.node_runtime = true first.`, 'node_runtime_not_granted');
+    }
     const grants = narrowGrants(current.grants, target.manifest);
     await this.knex('plugin_installations')
       .where({ workspace_id: current.workspaceId, plugin_name: current.plugin })

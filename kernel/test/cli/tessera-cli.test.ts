@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrations } from '../../src/db/migrations/index.js';
 import { describeWith, freshDataDir, freshRedisPrefix, freshSchema, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/env.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -63,16 +64,17 @@ describe('tessera CLI', () => {
     this.timeout(60_000);
     const env = { DATA_DIR: freshDataDir() };
     // A new data folder starts from the build's template, which is already migrated.
-    expect((await run(['migrate', 'status'], env)).stdout).to.equal('applied  001-identity\napplied  002-plugins\n');
+    const all = migrations.map((m) => m.name);
+    expect((await run(['migrate', 'status'], env)).stdout).to.equal(all.map((name) => `applied  ${name}\n`).join(''));
     // down reverts the last batch; the template may hold one batch or several.
     const reverted: string[] = [];
     for (let out = ''; out !== 'nothing to revert\n'; ) {
       out = (await run(['migrate', 'down'], env)).stdout;
       if (out.startsWith('reverted: ')) reverted.push(...out.slice('reverted: '.length).trim().split(', '));
     }
-    expect(reverted).to.deep.equal(['002-plugins', '001-identity']);
-    expect((await run(['migrate', 'status'], env)).stdout).to.equal('pending  001-identity\npending  002-plugins\n');
-    expect((await run(['migrate', 'up'], env)).stdout).to.equal('applied: 001-identity, 002-plugins\n');
+    expect(reverted).to.deep.equal([...all].reverse());
+    expect((await run(['migrate', 'status'], env)).stdout).to.equal(all.map((name) => `pending  ${name}\n`).join(''));
+    expect((await run(['migrate', 'up'], env)).stdout).to.equal(`applied: ${all.join(', ')}\n`);
     expect((await run(['migrate', 'up'], env)).stdout).to.equal('already up to date\n');
     expect((await run(['migrate', 'sideways'], env)).code).to.equal(2);
   });
@@ -103,7 +105,7 @@ describe('tessera CLI', () => {
     const server = tessera(['start'], { DATA_DIR: freshDataDir(), PORT: '0' });
     const line = await waitForLine(server, /Tessera listening on/);
     const log = JSON.parse(line) as { url: string; boot: { totalMs: number; modules: Array<{ name: string; ms: number }> } };
-    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'plugins', 'http']);
+    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'plugins', 'models', 'http']);
     expect((await fetch(`${log.url}/health`)).status).to.equal(200);
     const ready = await fetch(`${log.url}/ready`);
     expect(ready.status).to.equal(200);

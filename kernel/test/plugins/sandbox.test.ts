@@ -129,9 +129,9 @@ describe('plugin sandbox and capability bridge', () => {
     expect(over.body.code).to.equal('plugin_quota_exceeded');
   });
 
-  it('invokes another plugin’s model provider through ctx.models only when granted, with that plugin’s credentials', async () => {
-    await enable('@test/other', {});
-    await t.api('PUT', `/console/api/plugins/${encodeURIComponent('@test/other')}/secrets`, { token, body: { secrets: { prefix: 'other says: ' } } });
+  it('invokes another plugin’s model provider through ctx.models only when granted, with the workspace’s provider credentials', async () => {
+    const added = await t.api('POST', `/console/api/workspaces/current/model-providers/${encodeURIComponent('@test/other/words')}/credentials`, { token, body: { credentials: { prefix: 'other says: ' } } });
+    expect(added.status).to.equal(201);
     await enable('@test/probe', {});
     const refused = await invoke('@test/probe', 'ask', { provider: '@test/other/words', question: 'hello there' });
     expect(refused.status).to.equal(403);

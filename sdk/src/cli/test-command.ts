@@ -29,7 +29,8 @@ export function mochaArgs(dir: string, extra: readonly string[]): string[] {
   // tsx's "." export is unconditional, so require.resolve finds its ESM loader.
   const tsx = pathToFileURL(require.resolve("tsx")).href;
   const args = ["--no-node-snapshot", "--import", tsx, mochaBin];
-  if (!hasMochaConfig(dir)) args.push("--timeout", "30000", "--extension", "ts", "--extension", "js", DEFAULT_TEST_SPEC);
+  // Without a config of its own, mocha would search parent folders and could pick up another project's.
+  if (!hasMochaConfig(dir)) args.push("--no-config", "--no-package", "--timeout", "30000", "--extension", "ts", "--extension", "js", DEFAULT_TEST_SPEC);
   return [...args, ...extra];
 }
 

@@ -8,6 +8,8 @@ interface CallState {
   readonly scope: CallScope;
   readonly controller: AbortController;
   readonly bodies: Map<number, AsyncIterator<Uint8Array>>;
+  /** Per-request aborts, keyed by the plugin's request id (its own AbortSignal). */
+  readonly requests: Map<number, AbortController>;
   readonly streams: Map<number, AsyncIterator<ChatChunk>>;
   readonly unlink: () => void;
   cpuNs: bigint;
@@ -48,7 +50,7 @@ export class HostOps {
     const controller = new AbortController();
     const abort = () => controller.abort(scope.signal?.reason);
     scope.signal?.addEventListener('abort', abort, { once: true });
-    this.calls.set(id, { scope, controller, bodies: new Map(), streams: new Map(), unlink: () => scope.signal?.removeEventListener('abort', abort), cpuNs: 0n, touched: false });
+    this.calls.set(id, { scope, controller, bodies: new Map(), requests: new Map(), streams: new Map(), unlink: () => scope.signal?.removeEventListener('abort', abort), cpuNs: 0n, touched: false });
     return id;
   }
 
@@ -119,13 +121,16 @@ export class HostOps {
     const signal = state.controller.signal;
     switch (op) {
       case 'fetch': {
+        const requestId = Number(args.requestId);
+        const own = new AbortController();
+        state.requests.set(requestId, own);
         const response = await caps.fetch({
           url: String(args.url),
           method: String(args.method ?? 'GET').toUpperCase(),
           headers: Array.isArray(args.headers) ? (args.headers as unknown[]).map((h) => [String((h as unknown[])[0]), String((h as unknown[])[1])] as [string, string]) : [],
           body: bytes ?? null,
           redirect: args.redirect === 'error' || args.redirect === 'manual' ? args.redirect : 'follow',
-          signal,
+          signal: AbortSignal.any([signal, own.signal]),
         });
         let bodyId: number | null = null;
         if (response.body) {
@@ -133,6 +138,11 @@ export class HostOps {
           state.bodies.set(bodyId, response.body[Symbol.asyncIterator]());
         }
         return { status: response.status, statusText: response.statusText, url: response.url, redirected: response.redirected, headers: response.headers, bodyId };
+      }
+      case 'fetch.abort': {
+        state.requests.get(Number(args.requestId))?.abort(new PluginError('plugin_cancelled', 'the plugin aborted the request'));
+        state.requests.delete(Number(args.requestId));
+        return null;
       }
       case 'fetch.read': {
         const body = state.bodies.get(Number(args.bodyId));
@@ -217,5 +227,11 @@ function toBridgeError(error: unknown): { code: string; message: string } {
   if (typeof e?.code === 'string' && /^plugin_(host_not_allowed|address_blocked)$/.test(e.code)) return { code: 'plugin_permission_denied', message };
   if (typeof e?.code === 'string' && e.code.startsWith('plugin_')) return { code: 'plugin_invalid_arguments', message };
   if (e?.name === 'AbortError') return { code: 'plugin_cancelled', message };
+  // A host service's coded HTTP-style error (the kernel's): keep its meaning.
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number') {
+    const byStatus: Record<number, string> = { 400: 'plugin_invalid_arguments', 401: 'plugin_credentials_invalid', 403: 'plugin_permission_denied', 404: 'plugin_not_found', 409: 'plugin_invalid_arguments', 429: 'plugin_rate_limited' };
+    return { code: byStatus[status] ?? (status >= 500 ? 'plugin_internal_error' : 'plugin_invalid_arguments'), message };
+  }
   return { code: 'plugin_upstream_error', message };
 }

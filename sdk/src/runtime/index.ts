@@ -11,3 +11,4 @@ export * from './runtime-base.js';
 export * from './isolate-runtime.js';
 export * from './node-runtime.js';
 export * from './guarded-fetch.js';
+export { classifyAddress, classifyHostname, isLocalhostName, parseAllowPrivate, parseStrictAddress } from './address-policy.js';

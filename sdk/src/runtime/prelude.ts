@@ -140,6 +140,12 @@ function makeResponse(callId, meta) {
   };
 }
 
+class AbortController {
+  constructor() { this.signal = new AbortSignalImpl(); }
+  abort(reason) { this.signal._abort(reason === undefined ? pluginError('plugin_cancelled', 'aborted') : reason); }
+}
+let nextRequest = 1;
+
 function makeContext(callId, workspaceId, signal) {
   const log = (level) => (message, fields) => hostLog(callId, level, String(message), fields === undefined ? 'null' : JSON.stringify(fields));
   return Object.freeze({
@@ -154,8 +160,19 @@ function makeContext(callId, workspaceId, signal) {
       if (typeof body === 'string') body = new TextEncoder().encode(body);
       else if (body instanceof ArrayBuffer) body = new Uint8Array(body);
       else if (body !== null && !(body instanceof Uint8Array)) throw pluginError('plugin_invalid_arguments', 'fetch body must be a string, Uint8Array or ArrayBuffer');
-      const meta = await op(callId, 'fetch', { url, method: init.method || 'GET', headers, redirect: init.redirect || 'follow' }, body === null ? undefined : body);
-      return makeResponse(callId, meta);
+      const requestId = nextRequest++;
+      const own = init.signal;
+      if (own && own.aborted) throw own.reason || pluginError('plugin_cancelled', 'the request was aborted');
+      // The plugin's own signal (a timeout of its own, say) aborts the host's request, body included.
+      const onAbort = () => { op(callId, 'fetch.abort', { requestId }).catch(() => {}); };
+      if (own) own.addEventListener('abort', onAbort);
+      try {
+        const meta = await op(callId, 'fetch', { url, method: init.method || 'GET', headers, redirect: init.redirect || 'follow', requestId }, body === null ? undefined : body);
+        return makeResponse(callId, meta);
+      } catch (e) {
+        if (own && own.aborted) throw own.reason || e;
+        throw e;
+      }
     },
     kv: Object.freeze({
       get: (key) => op(callId, 'kv.get', { key }).then((r) => (r.found ? r.value : undefined)),
@@ -264,7 +281,7 @@ for (const [name, level] of [['debug', 'debug'], ['log', 'info'], ['info', 'info
   console[name] = (...parts) => hostLog('', level, parts.map((p) => (typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })())).join(' '), 'null');
 }
 // In an isolate none of these exist; in the node runtime's worker the platform's own are kept.
-for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers })) {
+for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers, AbortController })) {
   if (!(name in globalThis)) globalThis[name] = value;
 }
 })();

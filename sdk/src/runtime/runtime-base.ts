@@ -9,7 +9,7 @@ export interface RuntimeOptions {
   readonly name: string;
   /** Memory cap (default 128 MB). Exceeding it kills the plugin's isolate or worker and fails the calls in it. */
   readonly memoryLimitMb?: number;
-  /** CPU time one call may use (default 2000 ms); past it the plugin is stopped and the call fails. */
+  /** CPU time one call may use (default 5000 ms, as in the kernel); past it the plugin is stopped and the call fails. */
   readonly cpuLimitMs?: number;
   /** Logs not tied to a call (`console.log` at load time, background work). */
   readonly onLog?: HostCapabilities['log'];
@@ -73,7 +73,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
 
   constructor(protected readonly options: RuntimeOptions, onDelivery: (background: boolean) => void = () => undefined) {
     this.memoryLimitMb = options.memoryLimitMb ?? 128;
-    this.cpuLimitMs = options.cpuLimitMs ?? 2000;
+    this.cpuLimitMs = options.cpuLimitMs ?? 5000;
     this.ops = new HostOps(options.name, options.onLog, onDelivery);
   }
 

@@ -188,4 +188,24 @@ describe('IsolateRuntime', () => {
     expect(error.code).to.equal('plugin_invalid_definition');
     expect(error.message).to.contain('not a plugin');
   });
+
+  it('lets a plugin abort its own fetch with an AbortController', async () => {
+    let aborted = false;
+    caps = createMemoryCapabilities({
+      fetch: (request) =>
+        new Promise((_, reject) => {
+          request.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted by the plugin'));
+          });
+        }),
+    });
+    scope = { workspaceId: 'ws-1', capabilities: caps };
+    runtime = new IsolateRuntime({
+      name: 'abort@1.0.0',
+      code: bundle(`f: { kind: 'tool', invoke: async (a, ctx) => { const c = new AbortController(); setTimeout(() => c.abort(), 20); try { await ctx.fetch('http://x.test/', { signal: c.signal }); return 'fetched'; } catch (e) { return 'aborted: ' + e.code; } } }`),
+    });
+    expect(await tool('f')).to.equal('aborted: plugin_cancelled');
+    expect(aborted).to.equal(true);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as identity from './001-identity.js';
 import * as plugins from './002-plugins.js';
+import * as models from './003-models.js';
 
 export interface Migration {
   readonly name: string;
@@ -15,6 +16,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { name: '001-identity', ...identity },
   { name: '002-plugins', ...plugins },
+  { name: '003-models', ...models },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

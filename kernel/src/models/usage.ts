@@ -1,0 +1,78 @@
+import type { Knex } from 'knex';
+import type { ModelPricing, ModelType } from '@tessera/sdk';
+
+export interface UsageEntry {
+  readonly workspaceId: string;
+  readonly plugin: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly type: ModelType;
+  readonly credentialId: string | null;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly latencyMs: number;
+  readonly ttftMs: number | null;
+  readonly price: number;
+  readonly currency: string;
+  readonly status: string;
+  readonly errorCode: string | null;
+}
+
+/** `pricing` is per `unit` tokens (e.g. per 1,000,000). */
+export function priceOf(pricing: ModelPricing, tokensIn: number, tokensOut: number): { price: number; currency: string } {
+  const price = (tokensIn * pricing.input + tokensOut * (pricing.output ?? 0)) / pricing.unit;
+  return { price: Math.round(price * 1e8) / 1e8, currency: pricing.currency };
+}
+
+/** One row per model call, and the per-day figures the console charts. */
+export class UsageRecorder {
+  constructor(private readonly knex: Knex) {}
+
+  async record(entry: UsageEntry): Promise<void> {
+    await this.knex('model_usage').insert({
+      workspace_id: entry.workspaceId,
+      plugin_name: entry.plugin,
+      provider_id: entry.provider,
+      model: entry.model,
+      model_type: entry.type,
+      credential_id: entry.credentialId,
+      tokens_in: entry.tokensIn,
+      tokens_out: entry.tokensOut,
+      latency_ms: entry.latencyMs,
+      ttft_ms: entry.ttftMs,
+      price: entry.price,
+      currency: entry.currency,
+      status: entry.status,
+      error_code: entry.errorCode,
+    });
+  }
+
+  /** Calls, tokens, cost, errors and latency per model per day (UTC) between `from` and `to`. */
+  async perDay(workspaceId: string, from: Date, to: Date) {
+    const day = this.knex.raw(`to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`);
+    const rows = (await this.knex('model_usage')
+      .select({ date: day, provider: 'provider_id', model: 'model', model_type: 'model_type' })
+      .count({ calls: '*' })
+      .sum({ tokens_in: 'tokens_in', tokens_out: 'tokens_out', price: 'price' })
+      .select(this.knex.raw(`sum(case when status = 'success' then 0 else 1 end) as errors`))
+      .avg({ latency_ms: 'latency_ms', ttft_ms: 'ttft_ms' })
+      .where({ workspace_id: workspaceId })
+      .andWhere('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .groupByRaw(`1, provider_id, model, model_type`)
+      .orderByRaw('1, provider_id, model')) as Array<Record<string, string | number | null>>;
+    return rows.map((r) => ({
+      date: String(r.date),
+      provider: String(r.provider),
+      model: String(r.model),
+      model_type: String(r.model_type),
+      calls: Number(r.calls),
+      tokens_in: Number(r.tokens_in ?? 0),
+      tokens_out: Number(r.tokens_out ?? 0),
+      price: Number(r.price ?? 0),
+      errors: Number(r.errors ?? 0),
+      avg_latency_ms: Math.round(Number(r.latency_ms ?? 0)),
+      avg_ttft_ms: r.ttft_ms === null ? null : Math.round(Number(r.ttft_ms)),
+    }));
+  }
+}
