@@ -163,7 +163,7 @@ export function createKernel(options: KernelOptions): Kernel {
   });
   lifecycle.add({
     name: 'plugins',
-    start() {
+    async start() {
       const secrets = new SecretBox(config.secretKey, 'plugin-secrets');
       kernel.packages = new PackageStore(kernel.db.knex, join(config.dataDir, 'plugins'));
       kernel.plugins = new PluginService(kernel.db.knex, kernel.packages, secrets, kernel.events);
@@ -178,6 +178,10 @@ export function createKernel(options: KernelOptions): Kernel {
         cpuLimitMs: config.pluginCpuLimitMs,
         cacheDir: join(config.dataDir, 'plugin-cache'),
       });
+      if (config.bundledPluginsDir) {
+        const installed = await kernel.packages.installBundled(config.bundledPluginsDir, (pkg, code) => kernel.pluginHost.verify(pkg, code), (message) => logger.warn(message));
+        if (installed.length) logger.info({ installed }, 'bundled plugins installed');
+      }
     },
     stop: () => kernel.pluginHost.close(),
   });

@@ -182,6 +182,8 @@ export interface ChatUsage {
   readonly prompt_tokens: number;
   /** Tokens generated. */
   readonly completion_tokens: number;
+  /** prompt + completion, when the provider reports it. */
+  readonly total_tokens?: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,9 +34,14 @@ export interface Config {
   readonly pluginMemoryLimitMb: number;
   /** Default CPU time one plugin call may use, ms. */
   readonly pluginCpuLimitMs: number;
+  /** Folder of first-party plugin packages installed at start (default: the repository's `plugins/`); absent = none. */
+  readonly bundledPluginsDir: string | undefined;
   /** Whether this process also processes queued jobs (embedded default: yes). */
   readonly runJobs: boolean;
 }
+
+/** `plugins/` beside the kernel package in this repository (src/boot or dist/boot → ../../../plugins). */
+const DEFAULT_BUNDLED_PLUGINS_DIR = fileURLToPath(new URL('../../../plugins', import.meta.url));
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -130,6 +136,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
     pluginMemoryLimitMb: integer(env, 'PLUGIN_MEMORY_LIMIT_MB', 128, 8, 4096),
     pluginCpuLimitMs: integer(env, 'PLUGIN_CPU_LIMIT_MS', 5000, 10, 600_000),
+    bundledPluginsDir: env.BUNDLED_PLUGINS_DIR === undefined ? DEFAULT_BUNDLED_PLUGINS_DIR : optional(env, 'BUNDLED_PLUGINS_DIR'),
     runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
   });
 }

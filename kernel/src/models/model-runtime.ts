@@ -198,9 +198,9 @@ export class ModelRuntime {
   private async record(workspaceId: string, attempt: Attempt, model: string, type: ModelType, tokensIn: number, tokensOut: number, latencyMs: number, ttftMs: number | null, status: string, errorCode: string | null): Promise<void> {
     let price = 0;
     let currency = 'USD';
-    const cached = this.models.get(attempt.credential.id);
-    if (cached) {
-      const descriptor = (await cached.models.catch(() => [])).find((m) => m.model === model);
+    if (attempt.credential.id !== 'unsaved' && (tokensIn > 0 || tokensOut > 0)) {
+      // Prices come from the provider's model list (fetched once per credential, then cached).
+      const descriptor = (await this.listModels(workspaceId, attempt.provider, attempt.credential).catch(() => [])).find((m) => m.model === model);
       if (descriptor?.pricing) ({ price, currency } = priceOf(descriptor.pricing, tokensIn, tokensOut));
     }
     try {

@@ -18,9 +18,9 @@ export interface UsageEntry {
   readonly errorCode: string | null;
 }
 
-/** `pricing` is per `unit` tokens (e.g. per 1,000,000). */
+/** Dify's convention: `input`/`output` are prices per `1 / unit` tokens (`unit` 0.000001 = per million). */
 export function priceOf(pricing: ModelPricing, tokensIn: number, tokensOut: number): { price: number; currency: string } {
-  const price = (tokensIn * pricing.input + tokensOut * (pricing.output ?? 0)) / pricing.unit;
+  const price = (tokensIn * pricing.input + tokensOut * (pricing.output ?? 0)) * pricing.unit;
   return { price: Math.round(price * 1e8) / 1e8, currency: pricing.currency };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -141,6 +141,30 @@ export class PackageStore {
       installed_by: installedBy,
     });
     return (await this.find(name, version))!;
+  }
+
+  /**
+   * Installs every plugin package folder under `dir` that is built and not yet
+   * installed at its version (the first-party plugins shipped with Tessera).
+   * A folder that is not a valid plugin is skipped with a warning, never fatal.
+   */
+  async installBundled(dir: string, verify: (pkg: PluginPackage, code: string) => Promise<void>, warn: (message: string) => void): Promise<string[]> {
+    if (!existsSync(dir)) return [];
+    const installed: string[] = [];
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const folder = join(dir, entry.name);
+      if (!entry.isDirectory() || !existsSync(join(folder, 'package.json'))) continue;
+      try {
+        const parsed = parseManifest(JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')));
+        if (!parsed.ok || !existsSync(join(folder, parsed.manifest.main))) continue;
+        if (await this.find(parsed.name, parsed.version)) continue;
+        await this.installFolder(folder, 'bundled', null, null, verify);
+        installed.push(`${parsed.name}@${parsed.version}`);
+      } catch (error) {
+        warn(`bundled plugin in ${folder} not installed: ${(error as Error).message}`);
+      }
+    }
+    return installed;
   }
 
   async find(name: string, version: string): Promise<PluginPackage | undefined> {

@@ -203,7 +203,7 @@ function makeContext(callId, workspaceId, signal) {
 function errorJson(error) {
   if (error && typeof error === 'object') {
     const e = error;
-    return { name: String(e.name || 'Error'), code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message || e), status: typeof e.status === 'number' ? e.status : undefined, retryable: typeof e.retryable === 'boolean' ? e.retryable : undefined, details: e.details };
+    return { name: String(e.name || 'Error'), code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message || e), retryAfterMs: typeof e.retryAfterMs === 'number' ? e.retryAfterMs : undefined, details: e.details };
   }
   return { name: 'Error', message: String(error) };
 }

@@ -203,12 +203,16 @@ export abstract class DispatchRuntime implements PluginRuntime {
       return;
     }
     if (message.ok) pending.resolve(message.value);
-    else pending.reject(this.fromPlugin(message.error ?? {}));
+    else pending.reject(this.fromPlugin((message.error ?? {}) as Parameters<DispatchRuntime['fromPlugin']>[0]));
   }
 
-  protected fromPlugin(error: { code?: string; message?: string; name?: string }): PluginError {
+  protected fromPlugin(error: { code?: string; message?: string; name?: string; retryAfterMs?: number; details?: JsonValue }): PluginError {
     const message = error.message ?? 'unknown error';
-    if (isPluginErrorCode(error.code)) return this.error(error.code, message);
+    if (isPluginErrorCode(error.code)) {
+      // Retry-After and the plugin's details survive the bridge: the model runtime schedules retries by them.
+      const details = error.details !== undefined && typeof error.details === 'object' && error.details !== null && !Array.isArray(error.details) ? { ...(error.details as object), plugin: this.options.name } : { plugin: this.options.name };
+      return new PluginError(error.code, `plugin ${this.options.name}: ${message}`, { details: details as JsonValue, ...(typeof error.retryAfterMs === 'number' ? { retryAfterMs: error.retryAfterMs } : {}) });
+    }
     return this.error('plugin_internal_error', `${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${message}`);
   }
 

@@ -31,17 +31,22 @@ export interface TestHostOptions {
   readonly models?: Partial<HostCapabilities['models']>;
 }
 
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface TestHost {
   readonly manifest: ResolvedManifest;
   /** Everything the plugin logged, in order. */
   readonly logs: CapturedLog[];
   /** The plugin's kv store, to inspect. */
   readonly kv: Map<string, JsonValue>;
-  invokeTool(toolId: string, args: JsonValue): Promise<JsonValue>;
+  /** `options.signal` cancels the call as a disconnecting client would (the plugin's `ctx.signal` fires). */
+  invokeTool(toolId: string, args: JsonValue, options?: CallOptions): Promise<JsonValue>;
   /** Streams a provider's chat through the isolate, chunk by chunk. */
-  chat(providerId: string, request: ChatParams & { model: string }, credentials?: Record<string, unknown>): AsyncIterable<ChatChunk>;
+  chat(providerId: string, request: ChatParams & { model: string }, credentials?: Record<string, unknown>, options?: CallOptions): AsyncIterable<ChatChunk>;
   /** Calls any method of any contribution (`group` as in `definePlugin`: tools, providers, nodes, vectorStores, documentLoaders). */
-  call(group: 'tools' | 'providers' | 'nodes' | 'vectorStores' | 'documentLoaders', id: string, method: string, args: JsonValue[]): Promise<JsonValue>;
+  call(group: 'tools' | 'providers' | 'nodes' | 'vectorStores' | 'documentLoaders', id: string, method: string, args: JsonValue[], options?: CallOptions): Promise<JsonValue>;
   close(): Promise<void>;
 }
 
@@ -83,17 +88,18 @@ export async function createTestHost(options: TestHostOptions = {}): Promise<Tes
     onLog: (level, message, fields) => logs.push({ level, message, fields }),
   });
   await runtime.activate();
-  const scope = { workspaceId: options.workspaceId ?? 'test-workspace', capabilities: caps };
+  const base = { workspaceId: options.workspaceId ?? 'test-workspace', capabilities: caps };
+  const scope = (call?: CallOptions) => (call?.signal ? { ...base, signal: call.signal } : base);
 
   return {
     manifest,
     logs,
     kv: caps.store,
-    invokeTool: (toolId, args) => runtime.call({ group: 'tools', id: toolId, method: 'invoke' }, [args], scope),
-    chat(providerId, request, credentials = {}) {
-      return runtime.stream({ group: 'providers', id: providerId, method: 'chat' }, [{ ...request, credentials } as unknown as JsonValue], scope) as AsyncIterable<ChatChunk>;
+    invokeTool: (toolId, args, call) => runtime.call({ group: 'tools', id: toolId, method: 'invoke' }, [args], scope(call)),
+    chat(providerId, request, credentials = {}, call) {
+      return runtime.stream({ group: 'providers', id: providerId, method: 'chat' }, [{ ...request, credentials } as unknown as JsonValue], scope(call)) as AsyncIterable<ChatChunk>;
     },
-    call: (group, id, method, args) => runtime.call({ group, id, method }, args, scope),
+    call: (group, id, method, args, call) => runtime.call({ group, id, method }, args, scope(call)),
     close: () => runtime.dispose(),
   };
 }
