@@ -17,6 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const benches: Record<string, () => Promise<BenchResult>> = {
   boot: async () => (await import('./boot.js')).bench(),
   plugins: async () => (await import('./plugins.js')).bench(),
+  models: async () => (await import('./models.js')).bench(),
 };
 
 const wanted = process.argv.slice(2);

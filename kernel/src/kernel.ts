@@ -195,6 +195,7 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.modelService = new ModelService(kernel.db.knex, registry, credentials, kernel.modelRuntime, log);
       kernel.pluginHost.setModelInvoker(kernel.modelRuntime);
     },
+    stop: () => kernel.modelRuntime.usage.flush(),
   });
   if (options.http !== false) {
     lifecycle.add({

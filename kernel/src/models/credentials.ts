@@ -29,6 +29,8 @@ interface Row {
   created_at: Date;
 }
 
+const CACHE_MS = 5000;
+
 type Schema = { properties?: Record<string, { default?: unknown; format?: string; 'x-secret'?: boolean; type?: string }>; required?: string[] };
 
 function aad(row: { workspace_id: string; plugin_name: string; provider_id: string; id: string }): string {
@@ -101,6 +103,8 @@ export function baseUrlGrant(values: Record<string, unknown>): { grants: Grants;
  */
 export class CredentialStore {
   private readonly turn = new Map<string, number>();
+  /** Decrypted credentials per workspace, briefly: a model call should not query and decrypt every time. */
+  private readonly cache = new Map<string, { at: number; rows: Promise<StoredCredential[]> }>();
 
   constructor(private readonly knex: Knex, private readonly box: SecretBox) {}
 
@@ -108,13 +112,19 @@ export class CredentialStore {
     const id = randomUUID();
     const row = { id, workspace_id: workspaceId, plugin_name: plugin, provider_id: provider };
     await this.knex('provider_credentials').insert({ ...row, name, sealed: this.box.seal(JSON.stringify(values), aad(row)), created_by: by });
+    this.cache.delete(workspaceId);
     return (await this.get(workspaceId, id))!;
   }
 
   async list(workspaceId: string, provider?: { plugin: string; id: string }): Promise<StoredCredential[]> {
-    const query = this.knex('provider_credentials').where({ workspace_id: workspaceId }).orderBy('created_at');
-    if (provider) query.andWhere({ plugin_name: provider.plugin, provider_id: provider.id });
-    return ((await query) as Row[]).map((row) => this.open(row));
+    let hit = this.cache.get(workspaceId);
+    if (!hit || Date.now() - hit.at > CACHE_MS) {
+      const rows = this.knex('provider_credentials').where({ workspace_id: workspaceId }).orderBy('created_at').then((r: Row[]) => r.map((row) => this.open(row)));
+      rows.catch(() => this.cache.delete(workspaceId));
+      this.cache.set(workspaceId, (hit = { at: Date.now(), rows }));
+    }
+    const all = await hit.rows;
+    return provider ? all.filter((c) => c.plugin === provider.plugin && c.provider === provider.id) : all;
   }
 
   async get(workspaceId: string, id: string): Promise<StoredCredential | undefined> {
@@ -124,6 +134,7 @@ export class CredentialStore {
 
   async remove(workspaceId: string, provider: { plugin: string; id: string }, id: string): Promise<void> {
     const deleted = await this.knex('provider_credentials').where({ workspace_id: workspaceId, plugin_name: provider.plugin, provider_id: provider.id, id }).delete();
+    this.cache.delete(workspaceId);
     if (deleted === 0) throw new NotFoundError('No such credentials for this provider.', 'credentials_not_found');
   }
 
@@ -143,8 +154,9 @@ export class CredentialStore {
     return usable[next % usable.length]!;
   }
 
-  async coolDown(id: string, ms: number, reason: string): Promise<void> {
-    await this.knex('provider_credentials').where({ id }).update({ cooldown_until: new Date(Date.now() + ms), last_error: reason.slice(0, 1000) });
+  async coolDown(workspaceId: string, id: string, ms: number, reason: string): Promise<void> {
+    await this.knex('provider_credentials').where({ id, workspace_id: workspaceId }).update({ cooldown_until: new Date(Date.now() + ms), last_error: reason.slice(0, 1000) });
+    this.cache.delete(workspaceId);
   }
 
   private open(row: Row): StoredCredential {

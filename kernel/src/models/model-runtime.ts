@@ -168,7 +168,7 @@ export class ModelRuntime {
         let wait = Math.min(500 * 2 ** round, MAX_BACKOFF_MS);
         if (code === 'plugin_rate_limited' || code === 'plugin_credentials_invalid') {
           const cooldown = code === 'plugin_credentials_invalid' ? AUTH_COOLDOWN_MS : ((error as PluginError).retryAfterMs ?? RATE_LIMIT_COOLDOWN_MS);
-          await this.options.credentials.coolDown(credential.id, cooldown, error.message);
+          await this.options.credentials.coolDown(workspaceId, credential.id, cooldown, error.message);
           const others = (await this.options.credentials.list(workspaceId, provider)).some((c) => c.id !== credential.id && (!c.cooldownUntil || c.cooldownUntil.getTime() <= Date.now()));
           if (others) wait = 0;
           else if (code === 'plugin_credentials_invalid' || cooldown > MAX_BACKOFF_MS) throw error;
@@ -186,29 +186,30 @@ export class ModelRuntime {
   }
 
   private async invoke(attempt: Attempt, method: string, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
-    const { installation, pkg } = await this.options.plugins.active(attempt.credential.workspaceId, attempt.provider.plugin);
+    const { installation, pkg } = await this.options.host.active(attempt.credential.workspaceId, attempt.provider.plugin);
     return this.options.host.call(installation, pkg, { group: 'providers', id: attempt.provider.id, method }, args, signal, baseUrlGrant(attempt.credential.values).grants);
   }
 
   private async *invokeStream(attempt: Attempt, request: Record<string, unknown>, signal: AbortSignal): AsyncIterable<JsonValue> {
-    const { installation, pkg } = await this.options.plugins.active(attempt.credential.workspaceId, attempt.provider.plugin);
+    const { installation, pkg } = await this.options.host.active(attempt.credential.workspaceId, attempt.provider.plugin);
     yield* this.options.host.stream(installation, pkg, { group: 'providers', id: attempt.provider.id, method: 'chat' }, [request as JsonValue], signal, baseUrlGrant(attempt.credential.values).grants);
   }
 
+  /** Books the call in the background (price looked up from the provider's cached model list). */
   private async record(workspaceId: string, attempt: Attempt, model: string, type: ModelType, tokensIn: number, tokensOut: number, latencyMs: number, ttftMs: number | null, status: string, errorCode: string | null): Promise<void> {
-    let price = 0;
-    let currency = 'USD';
-    if (attempt.credential.id !== 'unsaved' && (tokensIn > 0 || tokensOut > 0)) {
-      // Prices come from the provider's model list (fetched once per credential, then cached).
-      const descriptor = (await this.listModels(workspaceId, attempt.provider, attempt.credential).catch(() => [])).find((m) => m.model === model);
-      if (descriptor?.pricing) ({ price, currency } = priceOf(descriptor.pricing, tokensIn, tokensOut));
-    }
-    try {
-      await this.usage.record({ workspaceId, plugin: attempt.provider.plugin, provider: attempt.provider.id, model, type, credentialId: attempt.credential.id === 'unsaved' ? null : attempt.credential.id, tokensIn, tokensOut, latencyMs, ttftMs, price, currency, status, errorCode });
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'could not record model usage');
-    }
+    const book = async () => {
+      let price = 0;
+      let currency = 'USD';
+      if (attempt.credential.id !== 'unsaved' && (tokensIn > 0 || tokensOut > 0)) {
+        const descriptor = (await this.listModels(workspaceId, attempt.provider, attempt.credential).catch(() => [])).find((m) => m.model === model);
+        if (descriptor?.pricing) ({ price, currency } = priceOf(descriptor.pricing, tokensIn, tokensOut));
+      }
+      return { workspaceId, plugin: attempt.provider.plugin, provider: attempt.provider.id, model, type, credentialId: attempt.credential.id === 'unsaved' ? null : attempt.credential.id, tokensIn, tokensOut, latencyMs, ttftMs, price, currency, status, errorCode };
+    };
+    const onError = (error: unknown) => this.options.logger.error({ err: error }, 'could not record model usage');
+    this.usage.record(book(), onError);
   }
+
 }
 
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -20,6 +20,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   ollama: 'openai',
 };
 
+const CACHE_MS = 5000;
+
 /** Splits a provider key into (plugin?, provider id). */
 export function parseProviderKey(key: string): { plugin?: string; id: string } {
   const parts = key.split('/');
@@ -31,11 +33,22 @@ export function parseProviderKey(key: string): { plugin?: string; id: string } {
 
 /** Every model provider contributed by an installed plugin (newest version of each). */
 export class ProviderRegistry {
+  private cache: { at: number; generation: number; providers: Promise<ProviderInfo[]> } | undefined;
+
   constructor(private readonly packages: PackageStore) {}
 
+  /** Installs in this process show at once; another process's within a few seconds. */
   async all(): Promise<ProviderInfo[]> {
-    const latest = await this.packages.latest();
-    return latest.flatMap((pkg) => (pkg.manifest.contributes.modelProviders ?? []).map((entry) => ({ plugin: pkg.name, id: entry.id, entry, pkg })));
+    const cache = this.cache;
+    if (cache && cache.generation === this.packages.generation && Date.now() - cache.at < CACHE_MS) return cache.providers;
+    const providers = this.packages.latest().then((latest) => latest.flatMap((pkg) => (pkg.manifest.contributes.modelProviders ?? []).map((entry) => ({ plugin: pkg.name, id: entry.id, entry, pkg }))));
+    providers.catch(() => (this.cache = undefined));
+    this.cache = { at: Date.now(), generation: this.packages.generation, providers };
+    return providers;
+  }
+
+  invalidate(): void {
+    this.cache = undefined;
   }
 
   /** Resolves `key` (`openai`, `langgenius/openai/openai`, `@scope/plugin/openai`, an alias) to one provider; 404 otherwise. */

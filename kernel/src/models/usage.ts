@@ -26,9 +26,23 @@ export function priceOf(pricing: ModelPricing, tokensIn: number, tokensOut: numb
 
 /** One row per model call, and the per-day figures the console charts. */
 export class UsageRecorder {
+  private readonly writing = new Set<Promise<unknown>>();
+
   constructor(private readonly knex: Knex) {}
 
-  async record(entry: UsageEntry): Promise<void> {
+  /** Writes in the background: a model call's caller never waits for its bookkeeping. */
+  record(entry: UsageEntry | Promise<UsageEntry>, onError: (error: unknown) => void): void {
+    const write = Promise.resolve(entry).then((e) => this.write(e)).catch(onError);
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
+  }
+
+  /** Waits for records still being written (shutdown, tests). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writing]);
+  }
+
+  private async write(entry: UsageEntry): Promise<void> {
     await this.knex('model_usage').insert({
       workspace_id: entry.workspaceId,
       plugin_name: entry.plugin,

@@ -49,6 +49,8 @@ function toPackage(row: PackageRow): PluginPackage {
  */
 export class PackageStore {
   private readonly bundles = new Map<string, string>();
+  /** Bumped on every install and removal in this process, so readers can keep cheap caches. */
+  generation = 0;
 
   constructor(private readonly knex: Knex, private readonly root: string) {
     mkdirSync(root, { recursive: true });
@@ -140,6 +142,7 @@ export class PackageStore {
       integrity,
       installed_by: installedBy,
     });
+    this.generation++;
     return (await this.find(name, version))!;
   }
 
@@ -207,6 +210,7 @@ export class PackageStore {
   /** Removes a version's files and row (only when no workspace uses it: the caller checks). */
   async remove(name: string, version: string): Promise<void> {
     await this.knex('plugin_packages').where({ name, version }).delete();
+    this.generation++;
     this.bundles.delete(`${name}@${version}`);
     rmSync(this.dirOf(name, version), { recursive: true, force: true });
   }

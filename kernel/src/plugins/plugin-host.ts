@@ -173,7 +173,8 @@ export class PluginHost {
     };
   }
 
-  private active(workspaceId: string, plugin: string): Promise<{ installation: Installation; pkg: PluginPackage }> {
+  /** The enabled installation of `plugin` in the workspace and its package (cached; changes arrive as events). */
+  active(workspaceId: string, plugin: string): Promise<{ installation: Installation; pkg: PluginPackage }> {
     const key = `${workspaceId}\u0000${plugin}`;
     const hit = this.activeCache.get(key);
     // Changes arrive as events; the age limit covers an event lost between processes.

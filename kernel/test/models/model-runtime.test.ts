@@ -34,7 +34,10 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
   const addCredentials = (apiKey = 'sk-test', name = 'Default') => t.api('POST', `${PROVIDERS}/openai/credentials`, { token, body: { name, credentials: { api_key: apiKey, base_url: upstream.url } } });
   const chat = (body: object, signal?: AbortSignal) =>
     fetch(`${t.url}/console/api/workspaces/current/models/chat`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], ...body }), ...(signal ? { signal } : {}) });
-  const usageRows = () => t.kernel.db.knex('model_usage').orderBy('id') as Promise<Array<Record<string, any>>>;
+  const usageRows = async () => {
+    await t.kernel.modelRuntime.usage.flush();
+    return (await t.kernel.db.knex('model_usage').orderBy('id')) as Array<Record<string, any>>;
+  };
 
   it('adds credentials at a local base URL after the provider validated them, masked in listings and audited', async () => {
     const res = await addCredentials();
@@ -176,6 +179,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     await addCredentials();
     await events(await chat({}));
     await events(await chat({}));
+    await t.kernel.modelRuntime.usage.flush();
     const usage = await t.api('GET', '/console/api/workspaces/current/models/usage', { token });
     expect(usage.status).to.equal(200);
     expect(usage.body.data).to.have.length(1);

@@ -215,6 +215,10 @@ function finish(seq, ok, value) {
   done(seq, json);
 }
 
+const NOT_YET = Symbol('not yet');
+// Resolves after a few microtask turns: long enough for a parser to hand over an item it already has.
+function soon() { let p = Promise.resolve(); for (let i = 0; i < 16; i++) p = p.then(() => {}); return p.then(() => NOT_YET); }
+
 function isAsyncIterable(v) { return v != null && typeof v[Symbol.asyncIterator] === 'function'; }
 
 async function run(request) {
@@ -239,14 +243,38 @@ async function run(request) {
     calls.delete(callId);
     return result;
   }
-  if (kind === 'next' || kind === 'return') {
+  if (kind === 'return') {
     const entry = iterators.get(request.iteratorId);
-    if (!entry) return { done: true };
-    let r;
-    try { r = kind === 'next' ? await entry.iterator.next() : await (entry.iterator.return ? entry.iterator.return() : { done: true }); }
-    catch (e) { iterators.delete(request.iteratorId); calls.delete(entry.callId); throw e; }
-    if (r.done || kind === 'return') { iterators.delete(request.iteratorId); calls.delete(entry.callId); return { done: true }; }
-    return { done: false, value: r.value === undefined ? null : r.value };
+    if (!entry) return { done: true, values: [] };
+    iterators.delete(request.iteratorId); calls.delete(entry.callId);
+    try { if (entry.iterator.return) await entry.iterator.return(); } catch {}
+    return { done: true, values: [] };
+  }
+  if (kind === 'next') {
+    const entry = iterators.get(request.iteratorId);
+    if (!entry) return { done: true, values: [] };
+    const values = [];
+    try {
+      // The first item is awaited; further ones are taken only while they resolve within a few microtask
+      // turns (already buffered), never waiting on the host: one bridge crossing carries a whole batch.
+      let pending = entry.pending || entry.iterator.next();
+      entry.pending = undefined;
+      let r = await pending;
+      for (;;) {
+        if (r.done) { iterators.delete(request.iteratorId); calls.delete(entry.callId); return { done: true, values }; }
+        values.push(r.value === undefined ? null : r.value);
+        if (values.length >= 256) return { done: false, values };
+        pending = entry.iterator.next();
+        const ready = await Promise.race([pending, soon()]);
+        if (ready === NOT_YET) { entry.pending = pending; return { done: false, values }; }
+        r = ready;
+      }
+    } catch (e) {
+      iterators.delete(request.iteratorId); calls.delete(entry.callId);
+      // Items already taken go out first; the error comes with the next request.
+      if (values.length) { const failed = Promise.reject(e); failed.catch(() => {}); iterators.set(request.iteratorId, { ...entry, pending: failed }); return { done: false, values }; }
+      throw e;
+    }
   }
   if (kind === 'abort') { const s = calls.get(request.callId); if (s) s._abort(pluginError('plugin_cancelled', request.reason || 'the call was cancelled')); return null; }
   if (kind === 'describe') {

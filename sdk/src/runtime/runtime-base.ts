@@ -123,12 +123,13 @@ export abstract class DispatchRuntime implements PluginRuntime {
     try {
       for (;;) {
         if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
-        const step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; value?: JsonValue };
+        // Each answer carries every item the plugin had ready without waiting on I/O: one crossing per batch.
+        const step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; values: JsonValue[] };
+        for (const value of step.values) yield value;
         if (step.done) {
           ended = true;
           return;
         }
-        yield step.value ?? null;
       }
     } finally {
       if (!ended && this.live) await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
@@ -174,10 +175,25 @@ export abstract class DispatchRuntime implements PluginRuntime {
   /** Registers an answer slot for `seq`; a fired `signal` rejects it with plugin_cancelled. */
   protected expect(seq: number, signal: AbortSignal | undefined): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
-      signal?.addEventListener('abort', () => {
+      if (!signal) {
+        this.pending.set(seq, { resolve, reject });
+        return;
+      }
+      // A stream sends one request per batch under the same signal: each listener goes when its answer comes.
+      const abort = () => {
         if (this.pending.delete(seq)) reject(this.error('plugin_cancelled', 'the call was cancelled'));
-      }, { once: true });
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      this.pending.set(seq, {
+        resolve: (value) => {
+          signal.removeEventListener('abort', abort);
+          resolve(value);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', abort);
+          reject(error);
+        },
+      });
     });
   }
 
