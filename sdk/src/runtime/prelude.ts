@@ -246,8 +246,12 @@ async function run(request) {
   if (kind === 'return') {
     const entry = iterators.get(request.iteratorId);
     if (!entry) return { done: true, values: [] };
-    iterators.delete(request.iteratorId); calls.delete(entry.callId);
-    try { if (entry.iterator.return) await entry.iterator.return(); } catch {}
+    iterators.delete(request.iteratorId);
+    const signal = calls.get(entry.callId); calls.delete(entry.callId);
+    // The generator may be waiting on the host (a prefetched next): abort its call and let return() run
+    // once that wait ends, rather than blocking the consumer behind it.
+    if (signal) signal._abort(pluginError('plugin_cancelled', 'the consumer stopped reading'));
+    if (entry.iterator.return) Promise.resolve().then(() => entry.iterator.return()).catch(() => {});
     return { done: true, values: [] };
   }
   if (kind === 'next') {
