@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { PluginError, type ChatChunk, type ChatParams, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type RerankParams, type RerankResult } from '@tessera/sdk';
+import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type RerankParams, type RerankResult } from '@tessera/sdk';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import { baseUrlGrant, type CredentialStore, type StoredCredential } from './credentials.js';
 import type { ProviderInfo, ProviderRegistry } from './providers.js';
+import { estimateChatTokens } from './tokens.js';
 import { UsageRecorder, priceOf } from './usage.js';
 
 export interface ModelCallOptions {
@@ -95,6 +96,21 @@ export class ModelRuntime {
 
   async rerank(workspaceId: string, provider: string, request: RerankParams, call: ModelCallOptions = {}): Promise<RerankResult> {
     return this.unary(workspaceId, provider, 'rerank', 'rerank', request.model, { ...request }, call, (r: RerankResult) => [r.usage?.prompt_tokens ?? 0, 0]);
+  }
+
+  /**
+   * Prompt tokens of a chat request: the provider's own count when it offers
+   * one, else an estimate with OpenAI's tokenizer tables (`exact: false`).
+   */
+  async countTokens(workspaceId: string, provider: string, request: { model: string; messages: readonly ChatMessage[]; tools?: readonly ChatTool[] }): Promise<{ tokens: number; exact: boolean }> {
+    try {
+      const tokens = await this.withRetries(workspaceId, provider, { retries: 0, timeoutMs: 10_000 }, (a, signal) => this.invoke(a, 'countTokens', [{ ...request, credentials: a.credential.values } as unknown as JsonValue], signal));
+      if (typeof tokens === 'number') return { tokens, exact: true };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'plugin_not_supported') this.options.logger.debug({ err: error, provider }, 'provider token count failed; estimating');
+    }
+    return { tokens: await estimateChatTokens(request.model, request.messages, request.tools), exact: false };
   }
 
   /** The models one credential offers (cached ten minutes). */

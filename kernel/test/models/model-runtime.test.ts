@@ -185,4 +185,11 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     expect(usage.body.data).to.have.length(1);
     expect(usage.body.data[0]).to.include({ provider: 'openai', model: 'gpt-4o-mini', calls: 2, tokens_in: 20, tokens_out: 6, errors: 0 });
   });
+
+  it('estimates prompt tokens when the provider cannot count them', async () => {
+    await addCredentials();
+    const workspaceId = (await t.api('GET', '/console/api/workspaces/current', { token })).body.id;
+    const counted = await t.kernel.modelRuntime.countTokens(workspaceId, 'openai', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello world' }] });
+    expect(counted).to.deep.equal({ tokens: 9, exact: false });
+  });
 });
