@@ -48,7 +48,7 @@ export class ModelRuntime {
   readonly usage: UsageRecorder;
 
   constructor(private readonly options: ModelRuntimeOptions) {
-    this.usage = new UsageRecorder(options.knex);
+    this.usage = new UsageRecorder(options.knex, (error) => options.logger.error({ err: error }, 'could not record model usage'));
   }
 
   /** Streams a chat completion; chunks arrive as the provider produces them. */

@@ -26,24 +26,46 @@ export function priceOf(pricing: ModelPricing, tokensIn: number, tokensOut: numb
 
 /** One row per model call, and the per-day figures the console charts. */
 export class UsageRecorder {
-  private readonly writing = new Set<Promise<unknown>>();
+  private readonly preparing = new Set<Promise<unknown>>();
+  private queue: UsageEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly onError: (error: unknown) => void = () => undefined) {}
 
-  /** Writes in the background: a model call's caller never waits for its bookkeeping. */
+  /**
+   * Books a call in the background, in batches (one insert per 100 ms or 100
+   * calls): a model call never waits for its bookkeeping, and under load the
+   * database sees a few multi-row inserts instead of one per call.
+   */
   record(entry: UsageEntry | Promise<UsageEntry>, onError: (error: unknown) => void): void {
-    const write = Promise.resolve(entry).then((e) => this.write(e)).catch(onError);
-    this.writing.add(write);
-    void write.finally(() => this.writing.delete(write));
+    const prepared = Promise.resolve(entry).then((e) => {
+      this.queue.push(e);
+      if (this.queue.length >= 100) this.writeQueued();
+      else this.timer ??= setTimeout(() => this.writeQueued(), 100);
+    }, onError);
+    this.preparing.add(prepared);
+    void prepared.finally(() => this.preparing.delete(prepared));
   }
 
-  /** Waits for records still being written (shutdown, tests). */
+  /** Writes everything booked so far (shutdown, tests, reports). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.writing]);
+    await Promise.allSettled([...this.preparing]);
+    this.writeQueued();
+    await this.writing;
   }
 
-  private async write(entry: UsageEntry): Promise<void> {
-    await this.knex('model_usage').insert({
+  private writeQueued(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.writing = this.writing.then(() => this.write(batch)).catch(this.onError);
+  }
+
+  private async write(entries: UsageEntry[]): Promise<void> {
+    await this.knex('model_usage').insert(entries.map((entry) => ({
       workspace_id: entry.workspaceId,
       plugin_name: entry.plugin,
       provider_id: entry.provider,
@@ -58,11 +80,12 @@ export class UsageRecorder {
       currency: entry.currency,
       status: entry.status,
       error_code: entry.errorCode,
-    });
+    })));
   }
 
   /** Calls, tokens, cost, errors and latency per model per day (UTC) between `from` and `to`. */
   async perDay(workspaceId: string, from: Date, to: Date) {
+    await this.flush();
     const day = this.knex.raw(`to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`);
     const rows = (await this.knex('model_usage')
       .select({ date: day, provider: 'provider_id', model: 'model', model_type: 'model_type' })

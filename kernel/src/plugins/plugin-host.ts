@@ -48,6 +48,7 @@ interface Entry {
  */
 export class PluginHost {
   private readonly runtimes = new Map<string, Entry>();
+  private readonly capabilityCache = new Map<string, HostCapabilities>();
   /** (workspace, plugin) → the enabled installation and package, so a hot tool call does not query the database. */
   private readonly activeCache = new Map<string, { value: Promise<{ installation: Installation; pkg: PluginPackage }>; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
@@ -139,12 +140,20 @@ export class PluginHost {
     return entry.runtime;
   }
 
+  /** Built once per (plugin version, workspace, grants): they hold no per-call state. */
   private capabilities(installation: Installation, pkg: PluginPackage, extra?: Grants): HostCapabilities {
     const grants = extra ? mergeGrants(installation.grants, extra) : installation.grants;
-    return createKernelCapabilities(
-      { knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(installation.workspaceId) },
-      { workspaceId: installation.workspaceId, plugin: pkg.name, manifest: pkg.manifest, grants },
-    );
+    const key = `${pkg.name}@${pkg.version}\u0000${installation.workspaceId}\u0000${JSON.stringify(grants)}`;
+    let caps = this.capabilityCache.get(key);
+    if (!caps) {
+      if (this.capabilityCache.size > 1000) this.capabilityCache.clear();
+      caps = createKernelCapabilities(
+        { knex: this.options.knex, secrets: this.options.secrets, logger: this.options.logger, models: this.models(installation.workspaceId) },
+        { workspaceId: installation.workspaceId, plugin: pkg.name, manifest: pkg.manifest, grants },
+      );
+      this.capabilityCache.set(key, caps);
+    }
+    return caps;
   }
 
   /** Serves `ctx.models` (reverse invocation): the kernel's model runtime facade, set once it exists. */
@@ -186,6 +195,7 @@ export class PluginHost {
   }
 
   private drop(plugin: string, workspaceId: string | undefined): void {
+    for (const key of [...this.capabilityCache.keys()]) if (key.startsWith(`${plugin}@`)) this.capabilityCache.delete(key);
     for (const key of [...this.activeCache.keys()]) {
       const [workspace, name] = key.split('\u0000');
       if (name === plugin && (workspaceId === undefined || workspace === workspaceId)) this.activeCache.delete(key);
