@@ -77,7 +77,7 @@ export function streamBody(
   };
   const cancel = (reason?: unknown): void => {
     const error = reason ?? new DOMException("The response body was cancelled", "AbortError");
-    // Destroying the response destroys its socket (agent: false), so the server sees the close.
+    // Destroying the response destroys its socket (never returned to the pool), so the server sees the close.
     res.destroy(error instanceof Error ? error : undefined);
     out.destroy(error instanceof Error ? error : new Error(String(error)));
     finish();
@@ -101,7 +101,11 @@ export function streamBody(
       // A stream destroyed with a non-Error reason ends silently; rethrow the abort reason.
       if (signal?.aborted) throw signal.reason;
     } finally {
-      if (!res.complete || !out.readableEnded) {
+      if (res.complete && !signal?.aborted) {
+        // Everything arrived (a reader that stopped at `[DONE]`, say): drain what is buffered so the
+        // keep-alive socket goes back to its pool instead of being closed.
+        out.resume();
+      } else if (!out.readableEnded) {
         res.destroy();
         out.destroy();
       }

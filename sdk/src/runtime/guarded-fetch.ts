@@ -83,13 +83,18 @@ const BODY_HEADERS = ["content-type", "content-encoding", "content-language", "c
 
 const deny = (code: FetchDeniedError["code"], message: string): FetchDeniedError => new FetchDeniedError(code, message);
 
+interface Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+
 async function defaultLookup(hostname: string): Promise<ResolvedAddress[]> {
   const results = await dnsLookup(hostname, { all: true, verbatim: true });
   return results.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 }
 
 /** Sends one hop to the pre-validated addresses; resolves at the response headers. */
-function sendOnce(url: URL, host: string, port: number, addresses: ResolvedAddress[], prepared: PreparedRequest, signal: AbortSignal): Promise<http.IncomingMessage> {
+function sendOnce(url: URL, host: string, port: number, addresses: ResolvedAddress[], prepared: PreparedRequest, signal: AbortSignal, agents: Agents): Promise<http.IncomingMessage> {
   // Rebinding guard: Node calls this instead of DNS, so it connects to what was vetted.
   const pinned: LookupFunction = (_hostname, options, callback) => {
     const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
@@ -108,9 +113,9 @@ function sendOnce(url: URL, host: string, port: number, addresses: ResolvedAddre
         method: prepared.method,
         headers: toNodeHeaders(prepared),
         lookup: pinned,
-        // No pooling: a pooled socket keyed by host name could have been opened
-        // under another plugin's grant, or to an address this hop did not vet.
-        agent: false,
+        // Keep-alive sockets are pooled per guarded fetch (one per plugin, workspace and grant), never shared
+        // across grants; every socket was opened to an address vetted under this same grant.
+        agent: url.protocol === "https:" ? agents.https : agents.http,
         // SNI and certificate checks use the name the plugin asked for (never an IP, per RFC 6066).
         ...(url.protocol === "https:" && isIP(host) === 0 ? { servername: host.replace(/\.$/, "") } : {}),
       },
@@ -152,6 +157,10 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export function createGuardedFetch(options: GuardedFetchOptions): (request: GuardedRequest) => Promise<GuardedResponse> {
   const grant = options.grant;
+  const agents: Agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 60_000 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 60_000 }),
+  };
   const allow = parseAllowPrivate(grant.allowPrivate);
   const maxRedirects = options.maxRedirects ?? 5;
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -180,7 +189,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): (request: Guar
       for (let redirects = 0; ; redirects++) {
         const { host, port } = checkUrl(url, grant);
         const addresses = await raceSignal(vetDestination(host, port, allow, lookup), phase.signal);
-        const res = await sendOnce(url, host, port, addresses, prepared, phase.signal);
+        const res = await sendOnce(url, host, port, addresses, prepared, phase.signal, agents);
         const location = res.headers.location;
         if (REDIRECT_STATUSES.has(res.statusCode ?? 0) && location !== undefined && mode !== "manual") {
           res.destroy();

@@ -133,11 +133,26 @@ export class HostOps {
           signal: AbortSignal.any([signal, own.signal]),
         });
         let bodyId: number | null = null;
+        let first: Uint8Array | undefined;
+        let ended = false;
         if (response.body) {
-          bodyId = ++this.nextHandle;
-          state.bodies.set(bodyId, response.body[Symbol.asyncIterator]());
+          const iterator = response.body[Symbol.asyncIterator]();
+          // A body chunk that has already arrived rides along with the headers: one crossing fewer per request.
+          const step = await Promise.race([iterator.next(), new Promise<'later'>((resolve) => setImmediate(() => resolve('later')))]);
+          if (step === 'later') {
+            bodyId = ++this.nextHandle;
+            state.bodies.set(bodyId, iterator);
+          } else if (step.done) {
+            ended = true;
+          } else {
+            first = step.value;
+            bodyId = ++this.nextHandle;
+            state.bodies.set(bodyId, iterator);
+          }
         }
-        return { status: response.status, statusText: response.statusText, url: response.url, redirected: response.redirected, headers: response.headers, bodyId };
+        const meta = JSON.stringify({ status: response.status, statusText: response.statusText, url: response.url, redirected: response.redirected, headers: response.headers, bodyId, ended });
+        if (!first) return JSON.parse(meta) as unknown;
+        return packWithBytes(meta, first);
       }
       case 'fetch.abort': {
         state.requests.get(Number(args.requestId))?.abort(new PluginError('plugin_cancelled', 'the plugin aborted the request'));
@@ -205,6 +220,16 @@ export class HostOps {
         throw new PluginError('plugin_not_supported', `unknown capability "${op}"`);
     }
   }
+}
+
+/** `[u32 length][JSON][bytes]`: an answer that carries both (the isolate side unpacks it). */
+function packWithBytes(json: string, bytes: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(4 + head.length + bytes.length);
+  new DataView(out.buffer).setUint32(0, head.length);
+  out.set(head, 4);
+  out.set(bytes, 4 + head.length);
+  return out;
 }
 
 async function sleep(json: string, signal: AbortSignal | undefined): Promise<string> {

@@ -116,12 +116,14 @@ class Headers {
   [Symbol.iterator]() { return this.map.entries(); }
 }
 
-function makeResponse(callId, meta) {
+function makeResponse(callId, meta, first) {
   let used = false;
   const bodyId = meta.bodyId;
+  const hasBody = bodyId != null || meta.ended;
   async function* chunks() {
     if (used) throw new TypeError('Body has already been consumed');
     used = true;
+    if (first) yield first;
     if (bodyId == null) return;
     try {
       for (;;) { const chunk = await op(callId, 'fetch.read', { bodyId }); if (!(chunk instanceof Uint8Array)) return; yield chunk; }
@@ -131,7 +133,7 @@ function makeResponse(callId, meta) {
   return {
     status: meta.status, statusText: meta.statusText, ok: meta.status >= 200 && meta.status < 300, url: meta.url, redirected: meta.redirected,
     headers: new Headers(meta.headers),
-    get body() { return bodyId == null ? null : { [Symbol.asyncIterator]: chunks }; },
+    get body() { return hasBody ? { [Symbol.asyncIterator]: chunks } : null; },
     get bodyUsed() { return used; },
     async arrayBuffer() { const b = await bytes(); return b.buffer; },
     async bytes() { return bytes(); },
@@ -167,8 +169,14 @@ function makeContext(callId, workspaceId, signal) {
       const onAbort = () => { op(callId, 'fetch.abort', { requestId }).catch(() => {}); };
       if (own) own.addEventListener('abort', onAbort);
       try {
-        const meta = await op(callId, 'fetch', { url, method: init.method || 'GET', headers, redirect: init.redirect || 'follow', requestId }, body === null ? undefined : body);
-        return makeResponse(callId, meta);
+        const answer = await op(callId, 'fetch', { url, method: init.method || 'GET', headers, redirect: init.redirect || 'follow', requestId }, body === null ? undefined : body);
+        if (answer instanceof Uint8Array) {
+          // Headers and the first body chunk in one answer: [u32 length][JSON][bytes].
+          const length = new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getUint32(0);
+          const meta = JSON.parse(new TextDecoder().decode(answer.subarray(4, 4 + length)));
+          return makeResponse(callId, meta, answer.slice(4 + length));
+        }
+        return makeResponse(callId, answer);
       } catch (e) {
         if (own && own.aborted) throw own.reason || e;
         throw e;
@@ -221,6 +229,33 @@ function soon() { let p = Promise.resolve(); for (let i = 0; i < 16; i++) p = p.
 
 function isAsyncIterable(v) { return v != null && typeof v[Symbol.asyncIterator] === 'function'; }
 
+async function nextBatch(iteratorId) {
+    const entry = iterators.get(iteratorId);
+    if (!entry) return { done: true, values: [] };
+    const values = [];
+    try {
+      // The first item is awaited; further ones are taken only while they resolve within a few microtask
+      // turns (already buffered), never waiting on the host: one bridge crossing carries a whole batch.
+      let pending = entry.pending || entry.iterator.next();
+      entry.pending = undefined;
+      let r = await pending;
+      for (;;) {
+        if (r.done) { iterators.delete(iteratorId); calls.delete(entry.callId); return { done: true, values }; }
+        values.push(r.value === undefined ? null : r.value);
+        if (values.length >= 256) return { done: false, values };
+        pending = entry.iterator.next();
+        const ready = await Promise.race([pending, soon()]);
+        if (ready === NOT_YET) { entry.pending = pending; return { done: false, values }; }
+        r = ready;
+      }
+    } catch (e) {
+      iterators.delete(iteratorId); calls.delete(entry.callId);
+      // Items already taken go out first; the error comes with the next request.
+      if (values.length) { const failed = Promise.reject(e); failed.catch(() => {}); iterators.set(iteratorId, { ...entry, pending: failed }); return { done: false, values }; }
+      throw e;
+    }
+  }
+
 async function run(request) {
   const { kind } = request;
   if (kind === 'call') {
@@ -238,7 +273,8 @@ async function run(request) {
     if (isAsyncIterable(result)) {
       const iteratorId = nextIterator++;
       iterators.set(iteratorId, { iterator: result[Symbol.asyncIterator](), callId });
-      return { __stream: iteratorId };
+      // The first batch rides along with the call's answer: one crossing fewer per stream.
+      return { __stream: iteratorId, first: await nextBatch(iteratorId) };
     }
     calls.delete(callId);
     return result;
@@ -254,32 +290,7 @@ async function run(request) {
     if (entry.iterator.return) Promise.resolve().then(() => entry.iterator.return()).catch(() => {});
     return { done: true, values: [] };
   }
-  if (kind === 'next') {
-    const entry = iterators.get(request.iteratorId);
-    if (!entry) return { done: true, values: [] };
-    const values = [];
-    try {
-      // The first item is awaited; further ones are taken only while they resolve within a few microtask
-      // turns (already buffered), never waiting on the host: one bridge crossing carries a whole batch.
-      let pending = entry.pending || entry.iterator.next();
-      entry.pending = undefined;
-      let r = await pending;
-      for (;;) {
-        if (r.done) { iterators.delete(request.iteratorId); calls.delete(entry.callId); return { done: true, values }; }
-        values.push(r.value === undefined ? null : r.value);
-        if (values.length >= 256) return { done: false, values };
-        pending = entry.iterator.next();
-        const ready = await Promise.race([pending, soon()]);
-        if (ready === NOT_YET) { entry.pending = pending; return { done: false, values }; }
-        r = ready;
-      }
-    } catch (e) {
-      iterators.delete(request.iteratorId); calls.delete(entry.callId);
-      // Items already taken go out first; the error comes with the next request.
-      if (values.length) { const failed = Promise.reject(e); failed.catch(() => {}); iterators.set(request.iteratorId, { ...entry, pending: failed }); return { done: false, values }; }
-      throw e;
-    }
-  }
+  if (kind === 'next') return nextBatch(request.iteratorId);
   if (kind === 'abort') { const s = calls.get(request.callId); if (s) s._abort(pluginError('plugin_cancelled', request.reason || 'the call was cancelled')); return null; }
   if (kind === 'describe') {
     const out = {};

@@ -121,15 +121,17 @@ export abstract class DispatchRuntime implements PluginRuntime {
     }
     let ended = false;
     try {
+      let step = result.first;
       for (;;) {
         if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
         // Each answer carries every item the plugin had ready without waiting on I/O: one crossing per batch.
-        const step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; values: JsonValue[] };
+        step ??= (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; values: JsonValue[] };
         for (const value of step.values) yield value;
         if (step.done) {
           ended = true;
           return;
         }
+        step = undefined;
       }
     } finally {
       if (!ended && this.live) await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
@@ -237,6 +239,6 @@ export abstract class DispatchRuntime implements PluginRuntime {
   }
 }
 
-export function isStream(value: unknown): value is { __stream: number } {
+export function isStream(value: unknown): value is { __stream: number; first?: { done: boolean; values: JsonValue[] } } {
   return typeof value === 'object' && value !== null && typeof (value as { __stream?: unknown }).__stream === 'number';
 }
