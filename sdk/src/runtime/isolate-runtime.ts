@@ -1,6 +1,6 @@
 import ivm from 'isolated-vm';
 import { PluginError, type PluginErrorCode } from '../errors.js';
-import { DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
+import { bytesOut, DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
 import { PRELUDE } from './prelude.js';
 
 export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './runtime-base.js';
@@ -118,7 +118,7 @@ export class IsolateRuntime extends DispatchRuntime {
     const loaded = this.loaded;
     if (!loaded) return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
     const seq = ++this.seq;
-    const json = JSON.stringify(request);
+    const json = JSON.stringify(request, bytesOut);
     const result = this.expect(seq, signal);
     const stats = fastKey ? this.targets.get(fastKey) : undefined;
     // Quiet: nothing else in flight, so the isolate's thread is idle and a sync entry cannot block on it.

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { PluginError } from '../errors.js';
-import { DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
+import { bytesOut, DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
 import type { NodeTask } from './node-worker.js';
 
 export interface NodeRuntimeOptions extends RuntimeOptions {
@@ -95,7 +95,7 @@ export class NodeRuntime extends DispatchRuntime {
     if (callId) this.ports.set(callId, [...(this.ports.get(callId) ?? []), port1]);
     this.startWatchdog();
     this.stats.slowCalls++;
-    pool.run({ bundle: this.bundlePath, seq, request: JSON.stringify(request), callId: callId ?? '', port: port2 }, { transferList: [port2] }).then(
+    pool.run({ bundle: this.bundlePath, seq, request: JSON.stringify(request, bytesOut), callId: callId ?? '', port: port2 }, { transferList: [port2] }).then(
       (json) => this.onDone(seq, json),
       (error: Error & { code?: string }) => {
         if (this.pool !== pool) return;

@@ -97,6 +97,23 @@ class AbortSignalImpl {
   _abort(reason) { if (this.aborted) return; this.aborted = true; this.reason = reason; for (const fn of this.listeners) { try { fn(); } catch {} } }
 }
 
+// Bytes cross the bridge inside JSON as {"$bytes": base64} (a document loader's file, a binary result).
+function bytesIn(key, value) {
+  if (value !== null && typeof value === 'object' && typeof value.$bytes === 'string' && Object.keys(value).length === 1) {
+    const raw = atob(value.$bytes); const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+  return value;
+}
+function bytesOut(key, value) {
+  if (value instanceof Uint8Array) {
+    let raw = ''; for (let i = 0; i < value.length; i += 8192) raw += String.fromCharCode.apply(null, value.subarray(i, i + 8192));
+    return { $bytes: btoa(raw) };
+  }
+  return value;
+}
+
 function pluginError(code, message) { const e = new Error(message); e.name = 'PluginError'; e.code = code; return e; }
 
 async function op(callId, name, payload, bytes) {
@@ -218,7 +235,7 @@ function errorJson(error) {
 
 function finish(seq, ok, value) {
   let json;
-  try { json = JSON.stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }); }
+  try { json = JSON.stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }, bytesOut); }
   catch (e) { json = JSON.stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_bad_output', message: 'the plugin returned a value that is not JSON: ' + String(e && e.message || e) } }); }
   done(seq, json);
 }
@@ -307,7 +324,7 @@ async function run(request) {
 
 globalThis.__tessera_dispatch = function (seq, requestJson) {
   let request;
-  try { request = JSON.parse(requestJson); } catch (e) { finish(seq, false, e); return; }
+  try { request = JSON.parse(requestJson, bytesIn); } catch (e) { finish(seq, false, e); return; }
   run(request).then((v) => finish(seq, true, v), (e) => finish(seq, false, e));
 };
 globalThis.__tessera_install = function (p) { plugin = p; };

@@ -215,7 +215,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
     this.pending.delete(seq);
     let message: { ok: boolean; value?: unknown; error?: { code?: string; message?: string; name?: string } };
     try {
-      message = JSON.parse(json);
+      message = JSON.parse(json, bytesIn);
     } catch {
       pending.reject(this.error('plugin_bad_output', 'the plugin returned unreadable output'));
       return;
@@ -237,6 +237,18 @@ export abstract class DispatchRuntime implements PluginRuntime {
   protected error(code: PluginErrorCode, message: string): PluginError {
     return new PluginError(code, `plugin ${this.options.name}: ${message}`, { details: { plugin: this.options.name } });
   }
+}
+
+/** Bytes cross the bridge inside JSON as `{"$bytes": base64}`, both ways (the prelude does the same). */
+export function bytesOut(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) return { $bytes: Buffer.from((value as { data: number[] }).data).toString('base64') };
+  return value;
+}
+
+export function bytesIn(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && typeof (value as { $bytes?: unknown }).$bytes === 'string' && Object.keys(value).length === 1) return new Uint8Array(Buffer.from((value as { $bytes: string }).$bytes, 'base64'));
+  return value;
 }
 
 export function isStream(value: unknown): value is { __stream: number; first?: { done: boolean; values: JsonValue[] } } {

@@ -208,4 +208,15 @@ describe('IsolateRuntime', () => {
     expect(await tool('f')).to.equal('aborted: plugin_cancelled');
     expect(aborted).to.equal(true);
   });
+
+  it('passes bytes both ways as Uint8Array (a document loader’s file)', async () => {
+    runtime = new IsolateRuntime({
+      name: 'bytes@1.0.0',
+      code: bundle(`b: { kind: 'tool', invoke: (a) => ({ isBytes: a.file instanceof Uint8Array, length: a.file.length, text: new TextDecoder().decode(a.file), back: new TextEncoder().encode('é!') }) }`),
+    });
+    const result = (await tool('b', [{ file: new TextEncoder().encode('héllo') }])) as unknown as { isBytes: boolean; length: number; text: string; back: Uint8Array };
+    expect(result).to.deep.include({ isBytes: true, length: 6, text: 'héllo' });
+    expect(result.back).to.be.instanceOf(Uint8Array);
+    expect(Buffer.from(result.back).toString('utf8')).to.equal('é!');
+  });
 });
