@@ -98,21 +98,48 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
         return Object.fromEntries(rows.map((r) => [r.name, deps.secrets.open(r.sealed, secretAad(target.workspaceId, target.plugin, r.name))]));
       },
     },
-    models: target.grants.models
-      ? deps.models
-      : {
-          chat: () => {
-            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
-          },
-          embed: async () => {
-            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
-          },
-          rerank: async () => {
-            throw new PluginError('plugin_permission_denied', `model invocation was not granted to ${target.plugin}`);
-          },
-        },
+    models: target.grants.models ? limitModelTypes(deps.models, target.manifest, target.plugin) : deniedModels(target.plugin),
     log(level, message, fields) {
       log[level]({ ...fields }, message);
+    },
+  };
+}
+
+function deniedModels(plugin: string): HostCapabilities['models'] {
+  const deny = () => new PluginError('plugin_permission_denied', `model invocation was not granted to ${plugin}`);
+  return {
+    chat: () => {
+      throw deny();
+    },
+    embed: async () => {
+      throw deny();
+    },
+    rerank: async () => {
+      throw deny();
+    },
+  };
+}
+
+/** A manifest that asked for `models: {types: [...]}` gets only those model types. */
+function limitModelTypes(models: HostCapabilities['models'], manifest: ResolvedManifest, plugin: string): HostCapabilities['models'] {
+  const declared = manifest.permissions?.models;
+  const types = typeof declared === 'object' && declared !== null ? declared.types : undefined;
+  if (!types) return models;
+  const check = (type: 'llm' | 'text-embedding' | 'rerank') => {
+    if (!types.includes(type)) throw new PluginError('plugin_permission_denied', `${plugin} declared model invocation for ${types.join(', ')} only, not ${type}`);
+  };
+  return {
+    chat: (request, signal) => {
+      check('llm');
+      return models.chat(request, signal);
+    },
+    embed: async (request, signal) => {
+      check('text-embedding');
+      return models.embed(request, signal);
+    },
+    rerank: async (request, signal) => {
+      check('rerank');
+      return models.rerank(request, signal);
     },
   };
 }

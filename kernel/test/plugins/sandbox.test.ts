@@ -143,4 +143,16 @@ describe('plugin sandbox and capability bridge', () => {
     const missing = await invoke('@test/probe', 'ask', { provider: 'nobody/words', question: 'x' });
     expect(missing.body.code).to.equal('plugin_not_found');
   });
+
+  it('gets only the model types its manifest asked for', async () => {
+    const embedOnly = await buildProbePlugin('@test/embed-only', '0.1.0', (m) => {
+      (m.permissions as Record<string, unknown>).models = { types: ['text-embedding'] };
+    });
+    await uploadPlugin(t.api, token, embedOnly.tarball);
+    await t.api('POST', `/console/api/workspaces/current/model-providers/${encodeURIComponent('@test/other/words')}/credentials`, { token, body: { credentials: {} } });
+    await enable('@test/embed-only', { models: true });
+    const res = await invoke('@test/embed-only', 'ask', { provider: '@test/other/words', question: 'hi' });
+    expect(res.status).to.equal(403);
+    expect(res.body.message).to.contain('text-embedding only');
+  });
 });

@@ -71,6 +71,7 @@ export async function createTestHost(options: TestHostOptions = {}): Promise<Tes
   // As in the kernel: a grant may narrow the manifest's declaration, never widen it.
   const undeclared = granted.filter((host) => !isPatternCovered(host, declared));
   if (undeclared.length > 0) throw new Error(`cannot grant ${undeclared.join(', ')}: not declared in tessera.permissions.network.hosts (${declared.join(', ') || 'none'})`);
+  if (options.grants?.models && !manifest.permissions?.models) throw new Error('cannot grant models: the manifest does not declare tessera.permissions.models');
   const fetch = createGuardedFetch({ grant: { hosts: granted, allowPrivate: options.grants?.allowPrivate ?? [] } });
   const logs: CapturedLog[] = [];
   const caps = createMemoryCapabilities({
