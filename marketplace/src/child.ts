@@ -15,13 +15,12 @@
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { runServer } from "verdaccio";
-// Imported here so that the plugin's dynamic import resolves from the module cache
-// and a broken guard fails the start instead of the first publish.
-import "./manifest-guard.js";
+import { createManifestGuard } from "./manifest-guard.js";
 
 /** Exit code when the guard is missing (EX_CONFIG). */
 export const EXIT_GUARD_MISSING = 78;
 const REGISTERED = Symbol.for("tessera.marketplace.manifestGuard.registered");
+const FACTORY = Symbol.for("tessera.marketplace.manifestGuard.factory");
 
 async function main(): Promise<void> {
   const configFile = process.env["TESSERA_MARKETPLACE_CONFIG"];
@@ -30,6 +29,8 @@ async function main(): Promise<void> {
   if (!configFile || !Number.isInteger(port) || port <= 0) {
     throw new Error("TESSERA_MARKETPLACE_CONFIG and TESSERA_MARKETPLACE_PORT must be set");
   }
+  // Handed to the CommonJS plugin shim (verdaccio-plugins/verdaccio-tessera-manifest-guard).
+  (globalThis as Record<symbol, unknown>)[FACTORY] = createManifestGuard;
   const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
   const server = (await runServer(config as never)) as Server;
 

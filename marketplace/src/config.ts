@@ -43,9 +43,8 @@ export const VERDACCIO_PLUGINS_DIR = fileURLToPath(new URL("../verdaccio-plugins
  * middleware (which proxies `npm audit` to npmjs.org) is not enabled.
  *
  * @param options - Storage folder and policy.
- * @param guardModuleUrl - File URL of the compiled (or, under tsx, source) `manifest-guard` module.
  */
-export function buildVerdaccioConfig(options: RegistryConfigOptions, guardModuleUrl: string): Record<string, unknown> {
+export function buildVerdaccioConfig(options: RegistryConfigOptions): Record<string, unknown> {
   const storageDir = resolve(options.storageDir);
   const configPath = join(storageDir, "config.json");
   const maxBodySize = options.maxBodySize ?? "50mb";
@@ -66,7 +65,7 @@ export function buildVerdaccioConfig(options: RegistryConfigOptions, guardModule
       "**": { access: "$all", publish: "$authenticated", unpublish: "$authenticated" },
     },
     middlewares: {
-      [GUARD_PLUGIN_ID]: { enabled: true, guardModule: guardModuleUrl, maxBodyBytes: parseSize(maxBodySize) },
+      [GUARD_PLUGIN_ID]: { enabled: true, maxBodyBytes: parseSize(maxBodySize) },
     },
     web: { enable: false },
     max_body_size: maxBodySize,

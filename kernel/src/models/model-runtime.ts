@@ -170,7 +170,7 @@ export class ModelRuntime {
     const retries = call.retries ?? 2;
     const timeoutMs = call.timeoutMs ?? 60_000;
     for (let round = 0; ; round++) {
-      const credential = await this.options.credentials.pick(workspaceId, provider);
+      const credential = (await this.implicitCredential(workspaceId, provider)) ?? (await this.options.credentials.pick(workspaceId, provider));
       // Covers the answer (or a stream's first chunk) only: once a stream flows it may run long.
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new PluginError('plugin_timeout', `${provider.id} did not answer within ${timeoutMs} ms`)), timeoutMs);
@@ -201,6 +201,17 @@ export class ModelRuntime {
     }
   }
 
+  /**
+   * A provider that needs no credentials at all (the `local` one) works without
+   * being configured: its plugin is switched on and an empty set is used.
+   */
+  private async implicitCredential(workspaceId: string, provider: ProviderInfo): Promise<StoredCredential | undefined> {
+    if (!needsNoCredentials(provider)) return undefined;
+    if ((await this.options.credentials.list(workspaceId, provider)).length > 0) return undefined;
+    await this.ensureEnabled(workspaceId, provider, null);
+    return { id: 'unsaved', workspaceId, plugin: provider.plugin, provider: provider.id, name: 'implicit', values: {}, cooldownUntil: null, lastError: null };
+  }
+
   private async invoke(attempt: Attempt, method: string, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
     const { installation, pkg } = await this.options.host.active(attempt.credential.workspaceId, attempt.provider.plugin);
     return this.options.host.call(installation, pkg, { group: 'providers', id: attempt.provider.id, method }, args, signal, baseUrlGrant(attempt.credential.values).grants);
@@ -226,6 +237,12 @@ export class ModelRuntime {
     this.usage.record(book(), onError);
   }
 
+}
+
+/** A credentials schema with no fields: nothing to configure. */
+export function needsNoCredentials(provider: ProviderInfo): boolean {
+  const schema = provider.entry.credentialsSchema as { properties?: Record<string, unknown> };
+  return !schema.properties || Object.keys(schema.properties).length === 0;
 }
 
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { collectChat, PluginError, type ChatParams, type ModelDescriptor, type ModelType } from '@tessera/sdk';
 import { InputError } from '../errors.js';
 import { baseUrlGrant, completeCredentials, maskCredentials, type CredentialStore } from './credentials.js';
-import type { ModelRuntime } from './model-runtime.js';
+import { needsNoCredentials, type ModelRuntime } from './model-runtime.js';
 import type { ProviderInfo, ProviderRegistry } from './providers.js';
 
 /**
@@ -24,6 +24,7 @@ export class ModelService {
     const [all, configured] = await Promise.all([this.registry.all(), this.credentials.list(workspaceId)]);
     return all.map((p) => {
       const count = configured.filter((c) => c.plugin === p.plugin && c.provider === p.id).length;
+      const ready = count > 0 || needsNoCredentials(p);
       return {
         provider: p.id,
         plugin: p.plugin,
@@ -33,7 +34,7 @@ export class ModelService {
         icon: p.entry.icon ?? null,
         supported_model_types: p.entry.modelTypes,
         credentials_schema: p.entry.credentialsSchema,
-        status: count > 0 ? 'active' : 'no-configure',
+        status: ready ? 'active' : 'no-configure',
         credentials_count: count,
       };
     });
@@ -98,7 +99,11 @@ export class ModelService {
     const out = [];
     for (const provider of await this.registry.all()) {
       if (!provider.entry.modelTypes.includes(type)) continue;
-      const creds = configured.filter((c) => c.plugin === provider.plugin && c.provider === provider.id);
+      let creds = configured.filter((c) => c.plugin === provider.plugin && c.provider === provider.id);
+      if (creds.length === 0 && needsNoCredentials(provider)) {
+        await this.runtime.ensureEnabled(workspaceId, provider, null);
+        creds = [{ id: `implicit:${provider.plugin}/${provider.id}`, workspaceId, plugin: provider.plugin, provider: provider.id, name: 'implicit', values: {}, cooldownUntil: null, lastError: null }];
+      }
       if (creds.length === 0) continue;
       const seen = new Map<string, ModelDescriptor>();
       for (const credential of creds) {

@@ -1,41 +1,32 @@
 'use strict';
 /*
  * Verdaccio 6 middleware plugin, loaded by name: the generated config sets
- * `plugins: <this folder's parent>` and `middlewares: { 'tessera-manifest-guard': { ... } }`,
+ * `plugins: <this folder's parent>` and `middlewares: { 'tessera-manifest-guard': { enabled: true } }`,
  * and @verdaccio/loaders requires `<plugins>/verdaccio-tessera-manifest-guard`.
  *
- * It is a CommonJS shim because Verdaccio loads plugins with `require()`; the
- * guard itself is the ES module `manifest-guard.js` of @tessera/marketplace, whose
- * file URL the child process passes as `guardModule` (the child has already
- * imported it, so this dynamic import resolves from the module cache).
+ * A CommonJS shim because Verdaccio loads plugins with `require()`. The guard
+ * itself is the ES module `manifest-guard.js` of @tessera/marketplace: the
+ * registry child process (child.js) imports it and hands its factory over on
+ * globalThis before calling Verdaccio's runServer. It must be called
+ * synchronously: Verdaccio's request logger already listens to the body's
+ * 'data' events, so any asynchronous hop before the body is read loses bytes.
+ *
+ * Fails closed: without the factory, register_middlewares throws and Verdaccio
+ * does not start.
  */
+const FACTORY = Symbol.for('tessera.marketplace.manifestGuard.factory');
 const REGISTERED = Symbol.for('tessera.marketplace.manifestGuard.registered');
 
-module.exports = function tesseraManifestGuard(config, options) {
+module.exports = function tesseraManifestGuardPlugin(config, options) {
   const logger = options && options.logger;
-  const moduleUrl = config && config.guardModule;
-  if (typeof moduleUrl !== 'string') {
-    throw new Error('verdaccio-tessera-manifest-guard: the "guardModule" option (file URL of manifest-guard.js) is required');
-  }
-  const guardOptions = { maxBodyBytes: config.maxBodyBytes };
-  const guard = import(moduleUrl).then((mod) => mod.createManifestGuard(guardOptions, logger));
-  // Keep a failed import from being reported as an unhandled rejection; each
-  // request below still fails closed with a 500.
-  guard.catch(() => undefined);
-
+  const guardOptions = { maxBodyBytes: config && config.maxBodyBytes };
   return {
     register_middlewares(app) {
-      app.use(function tesseraManifestGuard(req, res, next) {
-        guard.then(
-          (middleware) => middleware(req, res, next),
-          (error) => {
-            if (logger) logger.error({ err: String(error) }, 'tessera manifest guard unavailable: @{err}');
-            res.statusCode = 500;
-            res.setHeader('Content-Type', 'application/json; charset=utf-8');
-            res.end(JSON.stringify({ error: 'Tessera marketplace: the manifest guard is unavailable' }));
-          },
-        );
-      });
+      const factory = globalThis[FACTORY];
+      if (typeof factory !== 'function') {
+        throw new Error('verdaccio-tessera-manifest-guard: no guard factory; run Verdaccio through @tessera/marketplace\'s child process');
+      }
+      app.use(factory(guardOptions, logger));
       globalThis[REGISTERED] = true;
     },
   };
