@@ -143,6 +143,30 @@ describe("the embedded registry process", function () {
   });
 });
 
+describe("the registry child entry", function () {
+  after(cleanup);
+
+  it("refuses to serve (exit 78) when Verdaccio did not load the manifest guard", async function () {
+    const { spawn } = await import("node:child_process");
+    const { writeFile, mkdir } = await import("node:fs/promises");
+    const storageDir = await tempDir("noguard");
+    const emptyPlugins = join(storageDir, "no-plugins-here");
+    await mkdir(emptyPlugins);
+    const config = { ...buildVerdaccioConfig({ storageDir }), plugins: emptyPlugins };
+    await writeFile(join(storageDir, "config.json"), JSON.stringify(config));
+    const port = await findFreePort();
+    const child = spawn(process.execPath, ["--import", "tsx", new URL("../src/child.ts", import.meta.url).pathname], {
+      env: { ...process.env, TESSERA_MARKETPLACE_CONFIG: join(storageDir, "config.json"), TESSERA_MARKETPLACE_PORT: String(port) },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).to.equal(78);
+    expect(stderr).to.include("the manifest guard plugin was not loaded; refusing to serve");
+  });
+});
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
