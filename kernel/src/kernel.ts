@@ -28,6 +28,7 @@ import { ModelRuntime } from './models/model-runtime.js';
 import { ModelService } from './models/model-service.js';
 import { ProviderRegistry } from './models/providers.js';
 import { registerModelRoutes } from './models/routes.js';
+import { startMarketplace, type Marketplace } from './marketplace/marketplace.js';
 import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
@@ -70,6 +71,8 @@ export interface Kernel {
   readonly modelService: ModelService;
   /** The model runtime facade: every chat, embedding and rerank call. */
   readonly modelRuntime: ModelRuntime;
+  /** The plugin registry (embedded Verdaccio child, external, or off). */
+  readonly marketplace: Marketplace;
   /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
   readonly events: EventBus;
   /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
@@ -197,6 +200,14 @@ export function createKernel(options: KernelOptions): Kernel {
     },
     stop: () => kernel.modelRuntime.usage.flush(),
   });
+  lifecycle.add({
+    name: 'marketplace',
+    // The embedded registry comes up in the background; only API processes run one.
+    start() {
+      kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }));
+    },
+    stop: () => kernel.marketplace.stop(),
+  });
   if (options.http !== false) {
     lifecycle.add({
       name: 'http',
@@ -255,6 +266,7 @@ export function createKernel(options: KernelOptions): Kernel {
       checks[name] = health.ok ? `ok (${health.detail})` : health.detail;
       ok &&= health.ok;
     }
+    if (kernel.marketplace) checks.marketplace = kernel.marketplace.status();
     if (kernel.pluginHost) {
       try {
         const installed = (await kernel.packages.latest()).length;

@@ -34,6 +34,10 @@ export interface Config {
   readonly pluginMemoryLimitMb: number;
   /** Default CPU time one plugin call may use, ms. */
   readonly pluginCpuLimitMs: number;
+  /** `embedded` (a Verdaccio child process on 127.0.0.1), `external` (MARKETPLACE_URL) or `off`. */
+  readonly marketplaceMode: 'embedded' | 'external' | 'off';
+  readonly marketplaceUrl: string | undefined;
+  readonly marketplacePort: number;
   /** Folder of first-party plugin packages installed at start (default: the repository's `plugins/`); absent = none. */
   readonly bundledPluginsDir: string | undefined;
   /** Whether this process also processes queued jobs (embedded default: yes). */
@@ -115,6 +119,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const redisPrefix = optional(env, 'REDIS_PREFIX') ?? 'tessera';
   if (!/^[\w.:-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1–64 letters, digits, dots, colons, dashes or underscores');
+  const marketplaceUrl = url(env, 'MARKETPLACE_URL', ['http:', 'https:']);
+  const marketplaceRaw = optional(env, 'MARKETPLACE') ?? (marketplaceUrl ? 'external' : 'embedded');
+  if (!['embedded', 'external', 'off'].includes(marketplaceRaw)) throw new ConfigError('MARKETPLACE', `must be embedded, external or off, got "${marketplaceRaw}"`);
+  if (marketplaceRaw === 'external' && !marketplaceUrl) throw new ConfigError('MARKETPLACE_URL', 'is required when MARKETPLACE is external');
+  const marketplaceMode = marketplaceRaw as Config['marketplaceMode'];
   const logLevelRaw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -136,6 +145,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
     pluginMemoryLimitMb: integer(env, 'PLUGIN_MEMORY_LIMIT_MB', 128, 8, 4096),
     pluginCpuLimitMs: integer(env, 'PLUGIN_CPU_LIMIT_MS', 5000, 10, 600_000),
+    marketplaceMode,
+    marketplaceUrl,
+    marketplacePort: integer(env, 'MARKETPLACE_PORT', 4873, 1, 65535),
     bundledPluginsDir: env.BUNDLED_PLUGINS_DIR === undefined ? DEFAULT_BUNDLED_PLUGINS_DIR : optional(env, 'BUNDLED_PLUGINS_DIR'),
     runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
   });

@@ -37,6 +37,9 @@ describe('configuration from the environment', () => {
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL', /redis/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
     [{ SECRET_KEY: 'short' }, 'SECRET_KEY', /32 characters/],
+    [{ MARKETPLACE: 'sometimes' }, 'MARKETPLACE', /embedded, external or off/],
+    [{ MARKETPLACE: 'external' }, 'MARKETPLACE_URL', /required when MARKETPLACE is external/],
+    [{ MARKETPLACE_URL: 'ftp://x' }, 'MARKETPLACE_URL', /http/],
   ];
   for (const [env, variable, message] of bad) {
     it(`stops with a message naming ${variable} for ${JSON.stringify(env)}`, () => {

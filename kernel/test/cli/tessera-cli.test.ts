@@ -10,7 +10,7 @@ const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
 function tessera(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', CLI, ...args], {
-    env: { PATH: process.env.PATH!, LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH!, LOG_LEVEL: 'info', MARKETPLACE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -105,7 +105,7 @@ describe('tessera CLI', () => {
     const server = tessera(['start'], { DATA_DIR: freshDataDir(), PORT: '0' });
     const line = await waitForLine(server, /Tessera listening on/);
     const log = JSON.parse(line) as { url: string; boot: { totalMs: number; modules: Array<{ name: string; ms: number }> } };
-    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'plugins', 'models', 'http']);
+    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'plugins', 'models', 'marketplace', 'http']);
     expect((await fetch(`${log.url}/health`)).status).to.equal(200);
     const ready = await fetch(`${log.url}/ready`);
     expect(ready.status).to.equal(200);

@@ -73,6 +73,7 @@ export async function startKernel(options: StartOptions = {}): Promise<TestKerne
     SHUTDOWN_TIMEOUT_MS: '2000',
     // Tests install the plugins they need; the first-party ones only where a test asks.
     BUNDLED_PLUGINS_DIR: '',
+    MARKETPLACE: 'off',
     ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
     ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: freshRedisPrefix(), RUN_JOBS: 'true' } : {}),
     ...options.env,

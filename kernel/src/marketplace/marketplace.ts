@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import * as tar from 'tar';
+import { createUser, login, packument, publishTarball, startRegistry, type Registry } from '@tessera/marketplace';
+import { parseManifest } from '@tessera/sdk';
+import type { Config } from '../boot/config.js';
+
+/** The plugin registry this install uses: started here (embedded), somebody else's (external), or none. */
+export interface Marketplace {
+  readonly mode: Config['marketplaceMode'];
+  /** The registry's URL; for the embedded one, known once it runs. */
+  readonly url: string | undefined;
+  /** Resolves once the registry answers and the first-party plugins are in it. */
+  ready(): Promise<void>;
+  /** One line for `/ready`. */
+  status(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded registry in the background — a supervised Verdaccio child
+ * process on 127.0.0.1 with its storage under `DATA_DIR/marketplace` — and seeds
+ * it with the first-party plugins. Start-up does not wait for it: the kernel
+ * serves while the registry comes up, and marketplace calls await `ready()`.
+ */
+export function startMarketplace(config: Config, logger: Logger): Marketplace {
+  if (config.marketplaceMode !== 'embedded') {
+    return { mode: config.marketplaceMode, url: config.marketplaceUrl, ready: async () => undefined, status: () => config.marketplaceMode === 'off' ? 'off' : `external ${config.marketplaceUrl}`, stop: async () => undefined };
+  }
+  const storageDir = join(config.dataDir, 'marketplace');
+  let registry: Registry | undefined;
+  let state = 'starting';
+  const starting = (async () => {
+    registry = await startRegistry({ storageDir, port: config.marketplacePort, logLevel: 'warn' });
+    registry.on('restart', () => logger.warn({ pid: registry?.pid }, 'marketplace registry restarted'));
+    registry.on('give-up', () => {
+      state = 'gave up after repeated crashes';
+      logger.error('marketplace registry keeps crashing; not restarting it again');
+    });
+    if (config.bundledPluginsDir) {
+      const seeded = await seed(registry.url, storageDir, config.bundledPluginsDir, (message) => logger.warn(message));
+      if (seeded.length) logger.info({ seeded }, 'marketplace seeded with the first-party plugins');
+    }
+    state = 'ok';
+  })();
+  starting.catch((error: Error) => {
+    state = `failed: ${error.message}`;
+    logger.error({ err: error }, 'the embedded marketplace did not start');
+  });
+  return {
+    mode: 'embedded',
+    get url() {
+      return registry?.url;
+    },
+    ready: () => starting,
+    status: () => (registry && state === 'ok' ? `ok (embedded ${registry.url})` : state),
+    async stop() {
+      await starting.catch(() => undefined);
+      await registry?.stop();
+    },
+  };
+}
+
+/** The account the kernel publishes first-party plugins with (created once, password kept in the data folder). */
+async function seedToken(url: string, storageDir: string): Promise<string> {
+  const file = join(storageDir, 'seed-account.json');
+  if (existsSync(file)) {
+    const { name, password } = JSON.parse(readFileSync(file, 'utf8')) as { name: string; password: string };
+    return login(url, name, password);
+  }
+  const account = { name: 'tessera', password: randomBytes(24).toString('base64url') };
+  const token = await createUser(url, account.name, account.password);
+  writeFileSync(file, JSON.stringify(account), { mode: 0o600 });
+  return token;
+}
+
+/** Publishes every built first-party plugin the registry does not have at its version yet. */
+async function seed(url: string, storageDir: string, pluginsDir: string, warn: (message: string) => void): Promise<string[]> {
+  if (!existsSync(pluginsDir)) return [];
+  const token = await seedToken(url, storageDir);
+  const seeded: string[] = [];
+  for (const entry of readdirSync(pluginsDir, { withFileTypes: true })) {
+    const dir = join(pluginsDir, entry.name);
+    if (!entry.isDirectory() || !existsSync(join(dir, 'package.json'))) continue;
+    try {
+      const packageJson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { files?: string[] };
+      const parsed = parseManifest(packageJson);
+      if (!parsed.ok || !existsSync(join(dir, parsed.manifest.main))) continue;
+      const existing = await packument(url, parsed.name, { token });
+      if (existing?.versions && parsed.version in existing.versions) continue;
+      await publishTarball(url, token, await pack(dir, packageJson.files ?? [parsed.manifest.main]));
+      seeded.push(`${parsed.name}@${parsed.version}`);
+    } catch (error) {
+      warn(`first-party plugin in ${dir} not seeded into the marketplace: ${(error as Error).message}`);
+    }
+  }
+  return seeded;
+}
+
+/** An npm tarball of a plugin folder: package.json and its `files` (what `npm pack` would take). */
+async function pack(dir: string, files: string[]): Promise<Buffer> {
+  const work = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
+  try {
+    const file = join(work, 'package.tgz');
+    const entries = ['package.json', ...files.filter((f) => existsSync(join(dir, f))), ...['README.md'].filter((f) => !files.includes(f) && existsSync(join(dir, f)))];
+    mkdirSync(work, { recursive: true });
+    await tar.c({ gzip: true, file, cwd: dir, prefix: 'package/', portable: true }, entries);
+    return readFileSync(file);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
