@@ -29,6 +29,8 @@ import { ModelService } from './models/model-service.js';
 import { ProviderRegistry } from './models/providers.js';
 import { registerModelRoutes } from './models/routes.js';
 import { startMarketplace, type Marketplace } from './marketplace/marketplace.js';
+import { Catalog } from './marketplace/catalog.js';
+import { registerMarketplaceRoutes } from './marketplace/routes.js';
 import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
@@ -73,6 +75,8 @@ export interface Kernel {
   readonly modelRuntime: ModelRuntime;
   /** The plugin registry (embedded Verdaccio child, external, or off). */
   readonly marketplace: Marketplace;
+  /** Browse and install from the marketplace. */
+  readonly catalog: Catalog;
   /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
   readonly events: EventBus;
   /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
@@ -205,6 +209,7 @@ export function createKernel(options: KernelOptions): Kernel {
     // The embedded registry comes up in the background; only API processes run one.
     start() {
       kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }));
+      kernel.catalog = new Catalog(kernel.marketplace, kernel.packages, kernel.plugins, kernel.pluginHost, join(config.dataDir, 'plugin-cache'));
     },
     stop: () => kernel.marketplace.stop(),
   });
@@ -218,6 +223,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
         registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
+        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, guard });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });
         http.mount();
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
