@@ -31,6 +31,7 @@ import { registerModelRoutes } from './models/routes.js';
 import { startMarketplace, type Marketplace } from './marketplace/marketplace.js';
 import { Catalog } from './marketplace/catalog.js';
 import { registerMarketplaceRoutes } from './marketplace/routes.js';
+import { TrustedPublishers } from './marketplace/publishers.js';
 import { MemoryBus, type EventBus } from './events/bus.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { Queue } from './jobs/queue.js';
@@ -77,6 +78,8 @@ export interface Kernel {
   readonly marketplace: Marketplace;
   /** Browse and install from the marketplace. */
   readonly catalog: Catalog;
+  /** Publisher keys this install trusts. */
+  readonly publishers: TrustedPublishers;
   /** Cross-process typed events (Redis pub/sub when REDIS_URL is set). */
   readonly events: EventBus;
   /** Background jobs (bee-queue on Redis when REDIS_URL is set, else in-process). */
@@ -208,8 +211,10 @@ export function createKernel(options: KernelOptions): Kernel {
     name: 'marketplace',
     // The embedded registry comes up in the background; only API processes run one.
     start() {
-      kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }));
-      kernel.catalog = new Catalog(kernel.marketplace, kernel.packages, kernel.plugins, kernel.pluginHost, join(config.dataDir, 'plugin-cache'));
+      const publishers = new TrustedPublishers(kernel.db.knex);
+      kernel.publishers = publishers;
+      kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }), (key, name) => publishers.add(key, name, null));
+      kernel.catalog = new Catalog(kernel.marketplace, kernel.packages, kernel.plugins, kernel.pluginHost, join(config.dataDir, 'plugin-cache'), publishers);
     },
     stop: () => kernel.marketplace.stop(),
   });
@@ -223,7 +228,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
         registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
-        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, guard });
+        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, guard });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });
         http.mount();
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());

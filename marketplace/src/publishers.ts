@@ -6,7 +6,7 @@
  */
 
 /** An error answer from the registry. */
-import { createHash } from "node:crypto";
+import { publishPackage, type PackageSignature } from "@tessera/sdk/publishing";
 import { readPackageJsonFromTarball } from "./manifest-guard.js";
 
 export class RegistryHttpError extends Error {
@@ -164,35 +164,13 @@ function trim(url: string): string {
  * the tarball attached), without the npm CLI — also for packages marked
  * `private`, such as the first-party plugins seeded into the embedded registry.
  */
-export async function publishTarball(url: string, token: string, tarball: Buffer): Promise<{ name: string; version: string }> {
-  const pkg = readPackageJsonFromTarball(tarball) as { name?: unknown; version?: unknown; description?: unknown };
-  if (typeof pkg.name !== "string" || typeof pkg.version !== "string") throw new Error("marketplace: the tarball's package.json has no name or version");
-  const { name, version } = pkg;
-  const base = trim(url);
-  const file = `${name.startsWith("@") ? name.split("/")[1] : name}-${version}.tgz`;
-  const body = {
-    _id: name,
-    name,
-    ...(typeof pkg.description === "string" ? { description: pkg.description } : {}),
-    "dist-tags": { latest: version },
-    versions: {
-      [version]: {
-        ...pkg,
-        _id: `${name}@${version}`,
-        dist: {
-          shasum: createHash("sha1").update(tarball).digest("hex"),
-          integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
-          tarball: `${base}/${name}/-/${file}`,
-        },
-      },
-    },
-    _attachments: { [file]: { content_type: "application/octet-stream", data: tarball.toString("base64"), length: tarball.length } },
-  };
-  const response = await fetch(`${base}/${encodePackageName(name)}`, {
-    method: "PUT",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new RegistryHttpError(`marketplace: publishing ${name}@${version} failed: HTTP ${response.status}${errorText(await readJson(response))}`, response.status);
-  return { name, version };
+export async function publishTarball(url: string, token: string, tarball: Buffer, signature?: PackageSignature): Promise<{ name: string; version: string }> {
+  const pkg = readPackageJsonFromTarball(tarball) as Record<string, unknown>;
+  try {
+    const { name, version } = await publishPackage(url, token, pkg, tarball, signature);
+    return { name, version };
+  } catch (error) {
+    const status = Number(/HTTP (\d{3})/.exec((error as Error).message)?.[1] ?? 0);
+    throw new RegistryHttpError(`marketplace: ${(error as Error).message}`, status);
+  }
 }

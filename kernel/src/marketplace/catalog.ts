@@ -9,6 +9,7 @@ import type { PackageStore, PluginPackage } from '../plugins/package-store.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import type { Marketplace } from './marketplace.js';
+import type { TrustedPublishers } from './publishers.js';
 
 const KINDS = ['tool', 'model-provider', 'node', 'vector-store', 'document-loader'] as const;
 export type PluginKind = (typeof KINDS)[number];
@@ -47,6 +48,7 @@ export class Catalog {
     private readonly service: PluginService,
     private readonly host: PluginHost,
     private readonly cacheDir: string,
+    private readonly publishers: TrustedPublishers,
   ) {
     mkdirSync(cacheDir, { recursive: true });
   }
@@ -82,6 +84,7 @@ export class Catalog {
       credentials_schema: latest.manifest.credentialsSchema ?? null,
       installed_version: installed?.version ?? null,
       enabled: installed?.enabled ?? false,
+      signed_by: (doc.versions?.[latest.version]?.tesseraSignature as { keyid?: string } | undefined)?.keyid ?? null,
     };
   }
 
@@ -91,7 +94,10 @@ export class Catalog {
     const doc = await packument(url, name);
     if (!doc) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'plugin_not_found');
     const wanted = version ?? doc['dist-tags']?.latest;
-    if (!wanted || !doc.versions?.[wanted]) throw new NotFoundError(`The marketplace has no version ${version} of ${name}.`, 'plugin_version_not_found');
+    const meta = wanted ? doc.versions?.[wanted] : undefined;
+    if (!wanted || !meta) throw new NotFoundError(`The marketplace has no version ${version} of ${name}.`, 'plugin_version_not_found');
+    // The signature covers the integrity the registry recorded; pacote then holds the tarball to that integrity.
+    await this.publishers.check(name, wanted, meta.dist?.integrity, meta.tesseraSignature);
     const cache = mkdtempSync(join(this.cacheDir, 'pacote-'));
     let bytes: Buffer;
     try {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import * as tar from 'tar';
-import { createUser, login, packument, publishTarball, startRegistry, type Registry } from '@tessera/marketplace';
+import { createUser, login, packument, startRegistry, type Registry } from '@tessera/marketplace';
+import { generatePublisherKeyPair, publishPackage, signPackage, tarballIntegrity } from '@tessera/sdk/publishing';
 import { parseManifest } from '@tessera/sdk';
 import type { Config } from '../boot/config.js';
 
@@ -26,7 +27,7 @@ export interface Marketplace {
  * it with the first-party plugins. Start-up does not wait for it: the kernel
  * serves while the registry comes up, and marketplace calls await `ready()`.
  */
-export function startMarketplace(config: Config, logger: Logger): Marketplace {
+export function startMarketplace(config: Config, logger: Logger, trust: (publicKey: string, name: string) => Promise<unknown> = async () => undefined): Marketplace {
   if (config.marketplaceMode !== 'embedded') {
     return { mode: config.marketplaceMode, url: config.marketplaceUrl, ready: async () => undefined, status: () => config.marketplaceMode === 'off' ? 'off' : `external ${config.marketplaceUrl}`, stop: async () => undefined };
   }
@@ -41,7 +42,7 @@ export function startMarketplace(config: Config, logger: Logger): Marketplace {
       logger.error('marketplace registry keeps crashing; not restarting it again');
     });
     if (config.bundledPluginsDir) {
-      const seeded = await seed(registry.url, storageDir, config.bundledPluginsDir, (message) => logger.warn(message));
+      const seeded = await seed(registry.url, storageDir, config.bundledPluginsDir, trust, (message) => logger.warn(message));
       if (seeded.length) logger.info({ seeded }, 'marketplace seeded with the first-party plugins');
     }
     state = 'ok';
@@ -77,10 +78,22 @@ async function seedToken(url: string, storageDir: string): Promise<string> {
   return token;
 }
 
+/** This install's own publisher key for the first-party plugins it seeds (generated once, trusted at once). */
+async function seedKey(storageDir: string, trust: (publicKey: string, name: string) => Promise<unknown>): Promise<string> {
+  const file = join(storageDir, 'seed-publisher.key');
+  if (!existsSync(file)) {
+    const keys = generatePublisherKeyPair();
+    writeFileSync(file, keys.privateKeyPem, { mode: 0o600 });
+    await trust(keys.publicKey, 'Tessera first-party plugins (this install)');
+  }
+  return readFileSync(file, 'utf8');
+}
+
 /** Publishes every built first-party plugin the registry does not have at its version yet. */
-async function seed(url: string, storageDir: string, pluginsDir: string, warn: (message: string) => void): Promise<string[]> {
+async function seed(url: string, storageDir: string, pluginsDir: string, trust: (publicKey: string, name: string) => Promise<unknown>, warn: (message: string) => void): Promise<string[]> {
   if (!existsSync(pluginsDir)) return [];
   const token = await seedToken(url, storageDir);
+  const key = await seedKey(storageDir, trust);
   const seeded: string[] = [];
   for (const entry of readdirSync(pluginsDir, { withFileTypes: true })) {
     const dir = join(pluginsDir, entry.name);
@@ -91,7 +104,8 @@ async function seed(url: string, storageDir: string, pluginsDir: string, warn: (
       if (!parsed.ok || !existsSync(join(dir, parsed.manifest.main))) continue;
       const existing = await packument(url, parsed.name, { token });
       if (existing?.versions && parsed.version in existing.versions) continue;
-      await publishTarball(url, token, await pack(dir, packageJson.files ?? [parsed.manifest.main]));
+      const tarball = await pack(dir, packageJson.files ?? [parsed.manifest.main]);
+      await publishPackage(url, token, packageJson as Record<string, unknown>, tarball, signPackage(key, parsed.name, parsed.version, tarballIntegrity(tarball)));
       seeded.push(`${parsed.name}@${parsed.version}`);
     } catch (error) {
       warn(`first-party plugin in ${dir} not seeded into the marketplace: ${(error as Error).message}`);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePort, packument, search } from '@tessera/marketplace';
 import { freshDataDir } from '../support/env.js';
-import { startKernel, type TestKernel } from '../support/kernel.js';
+import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 
 const PLUGINS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins');
 
@@ -29,6 +29,12 @@ describe('the embedded marketplace', function () {
     const calculator = await packument(url, '@tessera/plugin-calculator');
     expect(Object.keys(calculator!.versions)).to.deep.equal(['0.1.0']);
     expect((await first.api('GET', '/ready')).body.checks.marketplace).to.equal(`ok (embedded ${url})`);
+    // Seeded plugins are signed with this install's own key, which it trusts: they install like any other.
+    const { token } = await setupOwner(first.api);
+    const installed = await first.api('POST', `/console/api/marketplace/plugins/${encodeURIComponent('@tessera/plugin-calculator')}/install`, { token, body: { granted_permissions: {} } });
+    expect(installed.status).to.equal(201);
+    const sum = await first.api('POST', `/console/api/tools/${encodeURIComponent('@tessera/plugin-calculator')}/calculate/invoke`, { token, body: { arguments: { expression: '6 * 7' } } });
+    expect(sum.body.result.result).to.equal(42);
     await first.kernel.stop();
 
     t = await startKernel({ dataDir, env });

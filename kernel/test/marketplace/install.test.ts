@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser, findFreePort, publishTarball } from '@tessera/marketplace';
+import { generatePublisherKeyPair, signPackage, tarballIntegrity, type PublisherKeyPair } from '@tessera/sdk/publishing';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
 
@@ -13,6 +14,8 @@ describe('installing from the marketplace through the console API', function () 
   let author: string;
   let v1: BuiltPlugin;
   let v2: BuiltPlugin;
+  let acme: PublisherKeyPair;
+  const signed = (plugin: BuiltPlugin, keys = acme) => signPackage(keys.privateKeyPem, plugin.name, plugin.version, tarballIntegrity(plugin.tarball));
 
   before(async () => {
     [v1, v2] = await Promise.all([buildProbePlugin('@acme/probe', '0.1.0'), buildProbePlugin('@acme/probe', '0.2.0')]);
@@ -23,7 +26,11 @@ describe('installing from the marketplace through the console API', function () 
     await t.kernel.marketplace.ready();
     url = t.kernel.marketplace.url!;
     author = await createUser(url, 'acme', 'acme-password-1');
-    await publishTarball(url, author, v1.tarball);
+    acme = generatePublisherKeyPair();
+    await publishTarball(url, author, v1.tarball, signed(v1));
+    // The admin trusts acme's key (as printed by tessera-plugin keygen).
+    const trusted = await t.api('POST', '/console/api/marketplace/publishers', { token, body: { public_key: acme.publicKey, name: 'Acme' } });
+    expect(trusted.status).to.equal(201);
   });
   afterEach(() => t.stop());
 
@@ -50,12 +57,37 @@ describe('installing from the marketplace through the console API', function () 
     const echo = () => api('POST', `/tools/${encodeURIComponent('@acme/probe')}/echo/invoke`, { arguments: {} });
     expect((await echo()).body.result.version).to.equal('0.1.0');
 
-    await publishTarball(url, author, v2.tarball);
+    await publishTarball(url, author, v2.tarball, signed(v2));
     const upgraded = await api('POST', `/marketplace/plugins/${encodeURIComponent('@acme/probe')}/install`, { version: '0.2.0', granted_permissions: {} });
     expect(upgraded.status).to.equal(201);
     expect((await echo()).body.result.version).to.equal('0.2.0');
     await api('POST', `/plugins/${encodeURIComponent('@acme/probe')}/rollback`);
     expect((await echo()).body.result.version).to.equal('0.1.0');
+  });
+
+  it('refuses an unsigned plugin unless an admin allows unsigned ones', async () => {
+    const unsigned = await buildProbePlugin('@acme/unsigned', '0.1.0');
+    await publishTarball(url, author, unsigned.tarball);
+    const refused = await api('POST', `/marketplace/plugins/${encodeURIComponent('@acme/unsigned')}/install`, {});
+    expect(refused.status).to.equal(403);
+    expect(refused.body.code).to.equal('plugin_unsigned');
+    expect((await api('PUT', '/marketplace/settings', { allow_unsigned: true })).body).to.deep.equal({ allow_unsigned: true });
+    expect((await api('POST', `/marketplace/plugins/${encodeURIComponent('@acme/unsigned')}/install`, {})).status).to.equal(201);
+  });
+
+  it('refuses a plugin signed by a publisher this install does not trust, or with a signature for other contents', async () => {
+    const stranger = generatePublisherKeyPair();
+    const foreign = await buildProbePlugin('@acme/foreign', '0.1.0');
+    await publishTarball(url, author, foreign.tarball, signed(foreign, stranger));
+    const untrusted = await api('POST', `/marketplace/plugins/${encodeURIComponent('@acme/foreign')}/install`, {});
+    expect(untrusted.status).to.equal(403);
+    expect(untrusted.body.code).to.equal('publisher_not_trusted');
+    const forged = await buildProbePlugin('@acme/forged', '0.1.0');
+    // A real acme signature, but of another tarball.
+    await publishTarball(url, author, forged.tarball, signPackage(acme.privateKeyPem, '@acme/forged', '0.1.0', tarballIntegrity(v1.tarball)));
+    const mismatch = await api('POST', `/marketplace/plugins/${encodeURIComponent('@acme/forged')}/install`, {});
+    expect(mismatch.status).to.equal(400);
+    expect(mismatch.body.code).to.equal('signature_invalid');
   });
 
   it('refuses a tarball that does not match the integrity recorded at publish time', async () => {

@@ -1,5 +1,5 @@
 /**
- * The `tessera-plugin` command line: `init`, `build`, `test` and `pack`.
+ * The `tessera-plugin` command line: `init`, `build`, `test`, `pack`, `keygen` and `publish`.
  *
  * {@link runCli} never exits the process; it returns the exit code, so the
  * CLI can be driven from tests.
@@ -13,6 +13,7 @@ import { buildPlugin, type BuildResult } from "./build.js";
 import { CliError, EXIT_USAGE, usageError } from "./errors.js";
 import { initPlugin, PLUGIN_KINDS, unscopedName } from "./init.js";
 import { packPlugin } from "./pack.js";
+import { keygen, publishTarballFile } from "./publish.js";
 import { testPlugin } from "./test-command.js";
 
 /** Where the CLI writes and which directory it works relative to. */
@@ -42,6 +43,11 @@ Commands:
         Build, then run test/**/*.test.{ts,js} with mocha and tsx.
   pack [--dir <path>] [--out <dir>]
         Build, then create the plugin tarball with npm pack.
+  keygen [--out <file>]
+        Make an ed25519 publisher key pair (default ./tessera-publisher.key, and .pub).
+  publish --registry <url> [--token <t>] [--key <file>] [--dir <path>]
+        Build, pack and publish to a Tessera marketplace, signed with --key when given.
+        The token may also come from TESSERA_REGISTRY_TOKEN.
 
 Options:
   --dir <path>   The plugin directory (default: the current directory).
@@ -115,6 +121,32 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
       const result = await packPlugin(built.project.dir, out === undefined ? undefined : resolve(io.cwd, out));
       io.out(`${PROGRAM}: packed ${result.entryCount} files`);
       io.out(`tarball: ${result.tarball}`);
+      io.out(`integrity: ${result.integrity}`);
+      return 0;
+    }
+    case "keygen": {
+      const args = parseArgs("keygen", rest, { strings: ["out"], booleans: ["help"] });
+      if (helpRequested(args, io)) return 0;
+      const file = resolve(io.cwd, args.strings.get("out") ?? "tessera-publisher.key");
+      const { publicKey, keyid } = keygen(file);
+      io.out(`private key: ${file} (keep it secret)`);
+      io.out(`public key (give it to the admins who should trust you): ${publicKey}`);
+      io.out(`key id: ${keyid}`);
+      return 0;
+    }
+    case "publish": {
+      const args = parseArgs("publish", rest, { strings: ["dir", "registry", "token", "key"], booleans: ["help"] });
+      if (helpRequested(args, io)) return 0;
+      noPositionals("publish", args);
+      const registry = args.strings.get("registry");
+      if (!registry) throw usageError("publish: --registry <url> is required");
+      const token = args.strings.get("token") ?? process.env.TESSERA_REGISTRY_TOKEN;
+      if (!token) throw usageError("publish: --token <t> or TESSERA_REGISTRY_TOKEN is required");
+      const built = await build(args, io);
+      const packed = await packPlugin(built.project.dir);
+      const key = args.strings.get("key");
+      const result = await publishTarballFile(built.project.dir, packed.tarball, registry, token, key === undefined ? undefined : resolve(io.cwd, key));
+      io.out(`${PROGRAM}: published ${result.name}@${result.version}${result.signed ? ` signed by key ${result.signed}` : " (unsigned)"}`);
       io.out(`integrity: ${result.integrity}`);
       return 0;
     }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as identity from './001-identity.js';
 import * as plugins from './002-plugins.js';
 import * as models from './003-models.js';
+import * as publishers from './004-publishers.js';
 
 export interface Migration {
   readonly name: string;
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   { name: '001-identity', ...identity },
   { name: '002-plugins', ...plugins },
   { name: '003-models', ...models },
+  { name: '004-publishers', ...publishers },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
