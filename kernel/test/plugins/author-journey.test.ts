@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { uploadPlugin } from '../support/plugins.js';
+import { createUser, findFreePort } from '@tessera/marketplace';
 
 /** The real `tessera-plugin` executable, as `npx tessera-plugin` runs it. */
 const CLI = fileURLToPath(new URL('../../../sdk/dist/cli/main.js', import.meta.url));
@@ -117,5 +118,34 @@ describe('a plugin author’s journey: scaffold → build → test → pack → 
     expect(build.code, explain(build)).to.equal(1);
     expect(build.stderr).to.contain('tessera-plugin: src/plugin.ts imports the Node built-in "node:fs"; plugins run in an isolate without Node APIs');
     expect(existsSync(join(dir, 'dist', 'plugin.js'))).to.equal(false);
+  });
+
+  it('publishes a signed plugin to the marketplace with keygen and publish; an admin who trusts the key installs it', async () => {
+    const init = await tesseraPlugin(tmp, 'init', 'signed-greeter', '--kind', 'tool', '--dir', 'signed-greeter');
+    expect(init.code, explain(init)).to.equal(0);
+    const dir = join(tmp, 'signed-greeter');
+    const keygen = await tesseraPlugin(dir, 'keygen', '--out', 'publisher.key');
+    expect(keygen.code, explain(keygen)).to.equal(0);
+    const publicKey = readFileSync(join(dir, 'publisher.key.pub'), 'utf8').trim();
+    expect(keygen.stdout).to.contain(publicKey);
+
+    await t?.stop();
+    t = await startKernel({ env: { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()) } });
+    await t.kernel.marketplace.ready();
+    const url = t.kernel.marketplace.url!;
+    const registryToken = await createUser(url, 'author', 'author-password-1');
+
+    const publish = await tesseraPlugin(dir, 'publish', '--registry', url, '--token', registryToken, '--key', 'publisher.key');
+    expect(publish.code, explain(publish)).to.equal(0);
+    expect(publish.stdout).to.match(/published signed-greeter@0\.1\.0 signed by key [0-9a-f]{16}/);
+
+    const { token } = await setupOwner(t.api);
+    const api = (method: string, path: string, body?: unknown) => t!.api(method, `/console/api${path}`, { token, ...(body === undefined ? {} : { body }) });
+    expect((await api('POST', '/marketplace/plugins/signed-greeter/install', { granted_permissions: {} })).body.code).to.equal('publisher_not_trusted');
+    expect((await api('POST', '/marketplace/publishers', { public_key: publicKey, name: 'Author' })).status).to.equal(201);
+    const installed = await api('POST', '/marketplace/plugins/signed-greeter/install', { granted_permissions: {} });
+    expect(installed.status, JSON.stringify(installed.body)).to.equal(201);
+    const greeted = await api('POST', '/tools/signed-greeter/greet/invoke', { arguments: { name: 'Grace' } });
+    expect(greeted.body).to.deep.equal({ result: { greeting: 'Hello, Grace!' } });
   });
 });
