@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   boot: async () => (await import('./boot.js')).bench(),
   plugins: async () => (await import('./plugins.js')).bench(),
   models: async () => (await import('./models.js')).bench(),
+  marketplace: async () => (await import('./marketplace.js')).bench(),
 };
 
 const wanted = process.argv.slice(2);
