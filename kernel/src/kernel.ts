@@ -175,7 +175,8 @@ export function createKernel(options: KernelOptions): Kernel {
     name: 'plugins',
     async start() {
       const secrets = new SecretBox(config.secretKey, 'plugin-secrets');
-      kernel.packages = new PackageStore(kernel.db.knex, join(config.dataDir, 'plugins'));
+      // Every process hears of a new package (its bundle is in the database), so caches of what is installed refresh.
+      kernel.packages = new PackageStore(kernel.db.knex, join(config.dataDir, 'plugins'), (pkg) => void kernel.events.publish('plugins.changed', { name: pkg.name, version: pkg.version, action: 'installed' }).catch(() => undefined));
       kernel.plugins = new PluginService(kernel.db.knex, kernel.packages, secrets, kernel.events);
       kernel.pluginHost = new PluginHost({
         knex: kernel.db.knex,
@@ -203,6 +204,7 @@ export function createKernel(options: KernelOptions): Kernel {
       const log = logger.child({ module: 'models' });
       kernel.modelRuntime = new ModelRuntime({ knex: kernel.db.knex, providers: registry, credentials, plugins: kernel.plugins, host: kernel.pluginHost, logger: log });
       kernel.modelService = new ModelService(kernel.db.knex, registry, credentials, kernel.modelRuntime, log);
+      kernel.events.on('plugins.changed', () => registry.invalidate());
       kernel.pluginHost.setModelInvoker(kernel.modelRuntime);
     },
     stop: () => kernel.modelRuntime.usage.flush(),

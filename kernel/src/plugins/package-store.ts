@@ -52,7 +52,7 @@ export class PackageStore {
   /** Bumped on every install and removal in this process, so readers can keep cheap caches. */
   generation = 0;
 
-  constructor(private readonly knex: Knex, private readonly root: string) {
+  constructor(private readonly knex: Knex, private readonly root: string, private readonly onInstalled: (pkg: PluginPackage) => void = () => undefined) {
     mkdirSync(root, { recursive: true });
   }
 
@@ -143,7 +143,9 @@ export class PackageStore {
       installed_by: installedBy,
     });
     this.generation++;
-    return (await this.find(name, version))!;
+    const installed = (await this.find(name, version))!;
+    this.onInstalled(installed);
+    return installed;
   }
 
   /**

@@ -56,7 +56,10 @@ export class PluginHost {
   private invoker: ModelInvoker | undefined;
 
   constructor(private readonly options: PluginHostOptions) {
-    this.unsubscribe = options.events.on('plugins.changed', (event) => this.drop(event.name, event.workspaceId));
+    // A new package changes nothing that runs; enable, upgrade, rollback, disable and uninstall do.
+    this.unsubscribe = options.events.on('plugins.changed', (event) => {
+      if (event.action !== 'installed') this.drop(event.name, event.workspaceId);
+    });
     this.sweeper = setInterval(() => this.sweep(), Math.min(options.idleMs ?? 600_000, 60_000));
     this.sweeper.unref();
   }
