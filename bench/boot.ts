@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { BenchResult } from './run.js';
+import { median } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'kernel', 'dist', 'cli.js');
@@ -70,10 +71,6 @@ async function dropSchema(url: string, schema: string): Promise<void> {
   await client.end();
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 export async function bench(): Promise<BenchResult> {
   const port = 47_000 + Math.floor(Math.random() * 1000);

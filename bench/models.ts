@@ -15,6 +15,7 @@ import { loadConfig } from '../kernel/src/boot/config.js';
 import { createKernel } from '../kernel/src/kernel.js';
 import { createLogger } from '../kernel/src/logger.js';
 import type { BenchResult } from './run.js';
+import { median, timeEach } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -51,20 +52,7 @@ async function direct(base: string, n: number): Promise<number> {
   return chunks;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
-async function timeMany(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return out;
-}
 
 export async function bench(): Promise<BenchResult> {
   const server = await wireServer();
@@ -85,10 +73,10 @@ export async function bench(): Promise<BenchResult> {
     for (let i = 0; i < 50; i++) await Promise.all([direct(base, 1), facade(1)]).then(() => Promise.all([direct(base, LONG), facade(LONG)]));
     const d1: number[] = [], f1: number[] = [], dN: number[] = [], fN: number[] = [];
     for (let round = 0; round < 5; round++) {
-      d1.push(...(await timeMany(CALLS / 5, () => direct(base, 1))));
-      f1.push(...(await timeMany(CALLS / 5, () => facade(1))));
-      dN.push(...(await timeMany(CALLS / 10, () => direct(base, LONG))));
-      fN.push(...(await timeMany(CALLS / 10, () => facade(LONG))));
+      d1.push(...(await timeEach(CALLS / 5, () => direct(base, 1))));
+      f1.push(...(await timeEach(CALLS / 5, () => facade(1))));
+      dN.push(...(await timeEach(CALLS / 10, () => direct(base, LONG))));
+      fN.push(...(await timeEach(CALLS / 10, () => facade(LONG))));
     }
     await kernel.modelRuntime.usage.flush();
     const perCallUs = median(f1) - median(d1);

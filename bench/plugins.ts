@@ -12,6 +12,7 @@ import type { PluginContext } from '@tessera/sdk';
 import { IsolateRuntime, type CallScope } from '@tessera/sdk/runtime';
 import { createMemoryCapabilities } from '@tessera/sdk/testing';
 import type { BenchResult } from './run.js';
+import { summary, timeEach } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = join(root, 'plugins', 'calculator', 'dist', 'plugin.js');
@@ -20,25 +21,8 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 30);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
 const ARGS = { expression: '2 * (3 + 4) ^ 2 / sqrt(16)' };
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
-function summary(samplesUs: number[]) {
-  const sorted = [...samplesUs].sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 10) / 10;
-  return { p50Us: round(percentile(sorted, 50)), p99Us: round(percentile(sorted, 99)), meanUs: round(sorted.reduce((s, v) => s + v, 0) / sorted.length), n: sorted.length };
-}
 
-async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return samples;
-}
 
 export async function bench(): Promise<BenchResult> {
   const code = readFileSync(BUNDLE, 'utf8');

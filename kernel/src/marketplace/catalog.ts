@@ -128,7 +128,7 @@ export class Catalog {
 
   private latest(doc: Packument) {
     const version = doc['dist-tags']?.latest;
-    const raw = version ? (doc.versions?.[version] as VersionManifest | undefined) : undefined;
+    const raw = version ? (doc.versions?.[version] as unknown as VersionManifest | undefined) : undefined;
     if (!raw) return undefined;
     const parsed = parseManifest(raw);
     if (!parsed.ok) return undefined;
