@@ -17,6 +17,15 @@ import { Sessions } from './identity/sessions.js';
 import { Workspaces } from './identity/workspaces.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
+import { registerDslRoutes } from './apps/dsl-routes.js';
+import { Assistant } from './apps/assist.js';
+import { registerConversationRoutes } from './apps/conversation-routes.js';
+import { Conversations } from './apps/conversations.js';
+import { Files } from './apps/files.js';
+import { Generator } from './apps/generate.js';
+import { MemoryLimiter, type Limiter } from './apps/limits.js';
+import { registerServiceRoutes } from './apps/service-routes.js';
+import { Tasks } from './apps/tasks.js';
 import { createLogger, type Logger } from './logger.js';
 import { PackageStore } from './plugins/package-store.js';
 import { PluginHost } from './plugins/plugin-host.js';
@@ -64,6 +73,18 @@ export interface Kernel {
   readonly workspaces: Workspaces;
   readonly apiKeys: ApiKeys;
   readonly apps: Apps;
+  /** End users, conversations, messages and feedback. */
+  readonly conversations: Conversations;
+  /** Runs chat and completion messages of apps. */
+  readonly generator: Generator;
+  /** Running generations, stoppable from any process. */
+  readonly tasks: Tasks;
+  /** Uploaded files (`DATA_DIR/files`). */
+  readonly files: Files;
+  /** Service API concurrency and rate limits. */
+  readonly limiter: Limiter;
+  /** Conversation names and suggested questions. */
+  readonly assistant: Assistant;
   /** Installed plugin packages (files and manifests). */
   readonly packages: PackageStore;
   /** Plugins per workspace: enable, grants, versions, credentials. */
@@ -168,7 +189,7 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.sessions = new Sessions(knex, kernel.models);
       kernel.workspaces = new Workspaces(knex, kernel.models);
       kernel.apiKeys = new ApiKeys(knex, kernel.models);
-      kernel.apps = new Apps(kernel.models);
+      kernel.apps = new Apps(knex, kernel.models, kernel.events);
     },
   });
   lifecycle.add({
@@ -210,6 +231,32 @@ export function createKernel(options: KernelOptions): Kernel {
     stop: () => kernel.modelRuntime.usage.flush(),
   });
   lifecycle.add({
+    name: 'apps',
+    async start() {
+      const { knex } = kernel.db;
+      const log = logger.child({ module: 'apps' });
+      kernel.conversations = new Conversations(knex);
+      kernel.files = new Files(knex, join(config.dataDir, 'files'), { fileSizeMb: config.uploadFileSizeLimitMb, imageSizeMb: config.uploadImageSizeLimitMb });
+      kernel.tasks = new Tasks(kernel.events);
+      kernel.limiter = config.redisUrl ? await (await import('./apps/limits.js')).RedisLimiter.connect(config.redisUrl, `${config.redisPrefix}:limits`) : new MemoryLimiter();
+      kernel.assistant = new Assistant(kernel.modelRuntime, knex, log);
+      kernel.generator = new Generator({
+        runtime: kernel.modelRuntime,
+        host: kernel.pluginHost,
+        plugins: kernel.plugins,
+        logger: log,
+        conversations: kernel.conversations,
+        files: kernel.files,
+        tasks: kernel.tasks,
+        hooks: { nameConversation: (runnable, id, query) => kernel.assistant.nameInBackground(runnable, id, query) },
+      });
+    },
+    async stop() {
+      await kernel.assistant.drain();
+      await kernel.limiter.close();
+    },
+  });
+  lifecycle.add({
     name: 'marketplace',
     // The embedded registry comes up in the background; only API processes run one.
     start() {
@@ -228,7 +275,11 @@ export function createKernel(options: KernelOptions): Kernel {
         const guard = (permission: Permission): Middleware[] => [session, requirePermission(permission)];
         registerHealthRoutes(kernel as Kernel);
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
-        registerAppRoutes(http.console, http.service, { apps: kernel.apps, apiKeys: kernel.apiKeys, guard, appKey: serviceKey(kernel.apiKeys, 'app') });
+        const appKey = serviceKey(kernel.apiKeys, 'app');
+        registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker, guard });
+        registerDslRoutes(http.console, { apps: kernel.apps, guard });
+        registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
+        registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
         registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, guard });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });

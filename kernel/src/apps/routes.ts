@@ -1,42 +1,95 @@
 import { Type } from '@sinclair/typebox';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { callerOf } from '../http/auth.js';
+import { InputError } from '../errors.js';
+import type { ConnectionTracker } from '../http/connections.js';
 import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import type { Permission } from '../identity/roles.js';
 import type { ConsoleAuth } from '../identity/sessions.js';
 import { APP_MODES, appView, type Apps } from './apps.js';
-import { ForbiddenError } from '../errors.js';
+import type { Generator } from './generate.js';
+import { respond, responseMode } from './respond.js';
+import type { Tasks } from './tasks.js';
 
+const Icon = {
+  icon: Type.Optional(Type.String({ maxLength: 255 })),
+  icon_type: Type.Optional(Type.Union([Type.Literal('emoji'), Type.Literal('image'), Type.Literal('link')])),
+  icon_background: Type.Optional(Type.String({ maxLength: 32 })),
+};
+const Limits = {
+  max_active_requests: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  api_rpm: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+};
 const CreateApp = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 255 }),
   mode: Type.Union(APP_MODES.map((m) => Type.Literal(m))),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
-  icon: Type.Optional(Type.String()),
-  icon_type: Type.Optional(Type.String()),
-  icon_background: Type.Optional(Type.String()),
+  model_config: Type.Optional(Type.Unknown()),
+  ...Icon,
+  ...Limits,
 });
+const UpdateApp = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), description: Type.Optional(Type.String({ maxLength: 2000 })), ...Icon, ...Limits });
 const Paging = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 99999 }), limit: Type.Integer({ minimum: 1, maximum: 100 }) });
 
 function auth(ctx: Context): ConsoleAuth {
   return ctx.state.auth as ConsoleAuth;
 }
 
-export function registerAppRoutes(console: Router, service: Router, deps: { apps: Apps; apiKeys: ApiKeys; guard(p: Permission): Middleware[]; appKey: Middleware }): void {
+export interface AppRouteDeps {
+  readonly apps: Apps;
+  readonly apiKeys: ApiKeys;
+  readonly generator: Generator;
+  readonly tasks: Tasks;
+  readonly tracker: ConnectionTracker;
+  guard(p: Permission): Middleware[];
+}
+
+/** `/console/api/apps…`: manage apps, their configs and keys, and try the draft in a preview chat. */
+export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
   const { apps, apiKeys, guard } = deps;
 
   console.get('/apps', ...guard('apps.view'), async (ctx) => {
     const paging = parse(Paging, { page: Number(ctx.query.page ?? 1), limit: Number(ctx.query.limit ?? 30) }, 'query');
-    ctx.body = await apps.list(auth(ctx).workspaceId, paging.page, paging.limit);
+    const mode = typeof ctx.query.mode === 'string' && ctx.query.mode !== 'all' ? ctx.query.mode : undefined;
+    const name = typeof ctx.query.name === 'string' ? ctx.query.name : undefined;
+    ctx.body = await apps.list(auth(ctx).workspaceId, paging.page, paging.limit, { mode, name });
   });
   console.post('/apps', ...guard('apps.edit'), async (ctx) => {
     const body = parse(CreateApp, ctx.request.body);
+    const app = await apps.create(auth(ctx).workspaceId, body, auth(ctx).accountId);
     ctx.status = 201;
-    ctx.body = appView(await apps.create(auth(ctx).workspaceId, body, auth(ctx).accountId));
+    ctx.body = await apps.details(auth(ctx).workspaceId, app.id);
   });
   console.get('/apps/:app_id', ...guard('apps.view'), async (ctx) => {
-    ctx.body = appView(await apps.get(auth(ctx).workspaceId, ctx.params.app_id!));
+    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+  });
+  console.put('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
+    await apps.update(auth(ctx).workspaceId, ctx.params.app_id!, parse(UpdateApp, ctx.request.body));
+    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+  });
+  console.put('/apps/:app_id/model-config', ...guard('apps.edit'), async (ctx) => {
+    await apps.saveDraft(auth(ctx).workspaceId, ctx.params.app_id!, ctx.request.body);
+    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+  });
+  console.post('/apps/:app_id/publish', ...guard('apps.edit'), async (ctx) => {
+    await apps.publish(auth(ctx).workspaceId, ctx.params.app_id!, auth(ctx).accountId);
+    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+  });
+  console.get('/apps/:app_id/versions', ...guard('apps.view'), async (ctx) => {
+    ctx.body = { data: await apps.versions(auth(ctx).workspaceId, ctx.params.app_id!) };
+  });
+  console.post('/apps/:app_id/copy', ...guard('apps.edit'), async (ctx) => {
+    const name = (ctx.request.body as { name?: unknown } | undefined)?.name;
+    if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 255)) throw new InputError('name must be a non-empty string of at most 255 characters.', 'name');
+    const copy = await apps.copy(auth(ctx).workspaceId, ctx.params.app_id!, name as string | undefined, auth(ctx).accountId);
+    ctx.status = 201;
+    ctx.body = await apps.details(auth(ctx).workspaceId, copy.id);
+  });
+  console.post('/apps/:app_id/api-enable', ...guard('apps.edit'), async (ctx) => {
+    const enable = (ctx.request.body as { enable_api?: unknown } | undefined)?.enable_api;
+    if (typeof enable !== 'boolean') throw new InputError('enable_api must be true or false.', 'enable_api');
+    ctx.body = appView(await apps.setApiEnabled(auth(ctx).workspaceId, ctx.params.app_id!, enable));
   });
   console.delete('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
     await apps.remove(auth(ctx).workspaceId, ctx.params.app_id!);
@@ -58,12 +111,30 @@ export function registerAppRoutes(console: Router, service: Router, deps: { apps
     ctx.status = 204;
   });
 
-  service.get('/info', deps.appKey, async (ctx) => {
-    const caller = callerOf(ctx);
-    const app = await apps.get(caller.workspaceId, caller.appId!).catch(() => {
-      throw new ForbiddenError('The app no longer exists.', 'app_unavailable');
+  // The preview runs the draft as the signed-in account; its conversations are logged with source `console`.
+  const preview = (endpoint: 'chat' | 'completion') => async (ctx: Context) => {
+    const runnable = await apps.draftRunnable(auth(ctx).workspaceId, ctx.params.app_id!);
+    const input = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const mode = responseMode(input.response_mode);
+    const prepared = await deps.generator.prepare(runnable, {
+      endpoint,
+      query: typeof input.query === 'string' ? input.query : '',
+      inputs: input.inputs,
+      conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
+      files: input.files,
+      autoGenerateName: input.auto_generate_name !== false,
+      owner: { kind: 'account', id: auth(ctx).accountId },
+      source: 'console',
     });
-    if (!app.enable_api) throw new ForbiddenError("The app's API service has been disabled.", 'forbidden');
-    ctx.body = { name: app.name, description: app.description, tags: [], mode: app.mode, author_name: '' };
-  });
+    await respond(ctx, deps.generator, prepared, mode, deps.tracker, () => undefined);
+  };
+  const stop = async (ctx: Context) => {
+    await apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+    await deps.tasks.stop(ctx.params.task_id!, `account:${auth(ctx).accountId}`);
+    ctx.body = { result: 'success' };
+  };
+  console.post('/apps/:app_id/chat-messages', ...guard('apps.edit'), preview('chat'));
+  console.post('/apps/:app_id/completion-messages', ...guard('apps.edit'), preview('completion'));
+  console.post('/apps/:app_id/chat-messages/:task_id/stop', ...guard('apps.edit'), stop);
+  console.post('/apps/:app_id/completion-messages/:task_id/stop', ...guard('apps.edit'), stop);
 }

@@ -34,6 +34,11 @@ export interface Config {
   readonly pluginMemoryLimitMb: number;
   /** Default CPU time one plugin call may use, ms. */
   readonly pluginCpuLimitMs: number;
+  /** Service API uploads: any file, and images (MB). */
+  readonly uploadFileSizeLimitMb: number;
+  readonly uploadImageSizeLimitMb: number;
+  /** Concurrent generations per app API key (0 = unlimited). */
+  readonly apiKeyMaxActiveRequests: number;
   /** `embedded` (a Verdaccio child process on 127.0.0.1), `external` (MARKETPLACE_URL) or `off`. */
   readonly marketplaceMode: 'embedded' | 'external' | 'off';
   readonly marketplaceUrl: string | undefined;
@@ -145,6 +150,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
     pluginMemoryLimitMb: integer(env, 'PLUGIN_MEMORY_LIMIT_MB', 128, 8, 4096),
     pluginCpuLimitMs: integer(env, 'PLUGIN_CPU_LIMIT_MS', 5000, 10, 600_000),
+    uploadFileSizeLimitMb: integer(env, 'UPLOAD_FILE_SIZE_LIMIT', 15, 1, 1024),
+    uploadImageSizeLimitMb: integer(env, 'UPLOAD_IMAGE_FILE_SIZE_LIMIT', 10, 1, 1024),
+    apiKeyMaxActiveRequests: integer(env, 'API_KEY_MAX_ACTIVE_REQUESTS', 0, 0, 100_000),
     marketplaceMode,
     marketplaceUrl,
     marketplacePort: integer(env, 'MARKETPLACE_PORT', 4873, 1, 65535),

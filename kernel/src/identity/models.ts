@@ -69,6 +69,15 @@ export class App extends BaseModel {
   description!: string;
   enable_api!: boolean;
   created_by!: string | null;
+  icon!: string;
+  icon_type!: string;
+  icon_background!: string;
+  status!: string;
+  max_active_requests!: number;
+  api_rpm!: number;
+  draft_config!: string;
+  published_version_id!: string | null;
+  published_at!: Date | null;
 }
 
 export class ApiKey extends BaseModel {

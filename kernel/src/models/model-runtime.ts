@@ -124,6 +124,23 @@ export class ModelRuntime {
     return models;
   }
 
+  /**
+   * What the provider says of one model (features, pricing, context size), from
+   * its cached model list; undefined when it is not listed or cannot be listed.
+   */
+  async describe(workspaceId: string, key: string, model: string): Promise<ModelDescriptor | undefined> {
+    try {
+      const provider = await this.options.providers.resolve(key);
+      const credential = (await this.implicitCredential(workspaceId, provider)) ?? (await this.options.credentials.pick(workspaceId, provider));
+      if (credential.id === 'unsaved') {
+        return (await this.invoke({ provider, credential }, 'listModels', [credential.values as JsonValue]).then((r) => r as unknown as ModelDescriptor[])).find((m) => m.model === model);
+      }
+      return (await this.listModels(workspaceId, provider, credential)).find((m) => m.model === model);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Runs the provider's own check of `values`; throws a coded error with the provider's message when they are wrong. */
   async validate(workspaceId: string, provider: ProviderInfo, values: Record<string, unknown>): Promise<void> {
     await this.ensureEnabled(workspaceId, provider, null);

@@ -3,6 +3,7 @@ import * as identity from './001-identity.js';
 import * as plugins from './002-plugins.js';
 import * as models from './003-models.js';
 import * as publishers from './004-publishers.js';
+import * as apps from './005-apps.js';
 
 export interface Migration {
   readonly name: string;
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   { name: '002-plugins', ...plugins },
   { name: '003-models', ...models },
   { name: '004-publishers', ...publishers },
+  { name: '005-apps', ...apps },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { InputError, NotFoundError } from '../errors.js';
+import { unix } from '../identity/models.js';
+
+/** Who a conversation belongs to: an end user of the Service API, or a console account (preview). */
+export type Owner = { kind: 'end_user'; id: string; sessionId: string } | { kind: 'account'; id: string };
+
+export interface ConversationRow {
+  id: string;
+  workspace_id: string;
+  app_id: string;
+  mode: string;
+  name: string;
+  inputs: string;
+  status: string;
+  introduction: string;
+  end_user_id: string | null;
+  account_id: string | null;
+  from_source: string;
+  message_count: number;
+  is_deleted: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface MessageRow {
+  id: string;
+  workspace_id: string;
+  app_id: string;
+  conversation_id: string | null;
+  app_version_id: string | null;
+  end_user_id: string | null;
+  account_id: string | null;
+  from_source: string;
+  inputs: string;
+  query: string;
+  answer: string;
+  files: string;
+  agent_thoughts: string;
+  metadata: string;
+  provider: string;
+  model: string;
+  message_tokens: number;
+  answer_tokens: number;
+  total_price: string | number;
+  currency: string;
+  latency: number;
+  status: string;
+  error: string | null;
+  created_at: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+export function conversationView(c: ConversationRow) {
+  return { id: c.id, name: c.name, inputs: JSON.parse(c.inputs) as Record<string, unknown>, status: c.status, introduction: c.introduction, created_at: unix(c.created_at), updated_at: unix(c.updated_at) };
+}
+
+function ownerWhere(owner: Owner): Record<string, string> {
+  return owner.kind === 'end_user' ? { end_user_id: owner.id } : { account_id: owner.id };
+}
+
+const END_USER_CACHE = 10_000;
+
+/**
+ * End users, conversations and messages. A conversation is visible only to
+ * the end user (or console account) that started it, in the app it belongs to.
+ */
+export class Conversations {
+  private readonly endUsers = new Map<string, Promise<string>>();
+
+  constructor(private readonly knex: Knex) {}
+
+  /** The end user for a Service API `user` string, created on first sight (cached). */
+  endUser(workspaceId: string, appId: string, sessionId: string, type = 'service_api'): Promise<string> {
+    const key = `${appId}\u0000${type}\u0000${sessionId}`;
+    let hit = this.endUsers.get(key);
+    if (hit) return hit;
+    hit = (async () => {
+      const row = { id: randomUUID(), workspace_id: workspaceId, app_id: appId, type, session_id: sessionId, is_anonymous: false };
+      await this.knex('end_users').insert(row).onConflict(['app_id', 'type', 'session_id']).ignore();
+      const found = (await this.knex('end_users').where({ app_id: appId, type, session_id: sessionId }).first('id')) as { id: string };
+      return found.id;
+    })();
+    hit.catch(() => this.endUsers.delete(key));
+    if (this.endUsers.size >= END_USER_CACHE) this.endUsers.delete(this.endUsers.keys().next().value!);
+    this.endUsers.set(key, hit);
+    return hit;
+  }
+
+  async endUserById(appId: string, id: string) {
+    if (!isUuid(id)) throw new NotFoundError('End user not found.', 'end_user_not_found');
+    const row = (await this.knex('end_users').where({ app_id: appId, id }).first()) as Record<string, unknown> | undefined;
+    if (!row) throw new NotFoundError('End user not found.', 'end_user_not_found');
+    return row;
+  }
+
+  /** A live conversation of `owner` in `appId`; 404 `not_found` "Conversation Not Exists." otherwise. */
+  async get(appId: string, owner: Owner, conversationId: string): Promise<ConversationRow> {
+    const row = isUuid(conversationId) ? ((await this.knex('conversations').where({ id: conversationId, app_id: appId, is_deleted: false, ...ownerWhere(owner) }).first()) as ConversationRow | undefined) : undefined;
+    if (!row) throw new NotFoundError('Conversation Not Exists.', 'not_found');
+    return row;
+  }
+
+  async list(appId: string, owner: Owner, options: { lastId?: string | undefined; limit: number; sortBy: string }) {
+    const desc = options.sortBy.startsWith('-');
+    const column = options.sortBy.replace(/^-/, '') === 'created_at' ? 'created_at' : 'updated_at';
+    const query = this.knex('conversations').where({ app_id: appId, is_deleted: false, ...ownerWhere(owner) });
+    if (options.lastId) {
+      const last = await this.get(appId, owner, options.lastId).catch(() => {
+        throw new NotFoundError('Last Conversation Not Exists.', 'not_found');
+      });
+      // Keyset paging on (column, id) so equal timestamps neither repeat nor vanish.
+      query.where((q) => {
+        q.where(column, desc ? '<' : '>', last[column]).orWhere((q2) => q2.where(column, last[column]).andWhere('id', desc ? '<' : '>', last.id));
+      });
+    }
+    const rows = (await query.orderBy([{ column, order: desc ? 'desc' : 'asc' }, { column: 'id', order: desc ? 'desc' : 'asc' }]).limit(options.limit + 1)) as ConversationRow[];
+    return { limit: options.limit, has_more: rows.length > options.limit, data: rows.slice(0, options.limit).map(conversationView) };
+  }
+
+  async rename(appId: string, owner: Owner, conversationId: string, name: string): Promise<ConversationRow> {
+    const conversation = await this.get(appId, owner, conversationId);
+    await this.knex('conversations').where({ id: conversation.id }).update({ name: name.slice(0, 255), updated_at: this.knex.fn.now() });
+    return this.get(appId, owner, conversationId);
+  }
+
+  async remove(appId: string, owner: Owner, conversationId: string): Promise<void> {
+    const conversation = await this.get(appId, owner, conversationId);
+    await this.knex('conversations').where({ id: conversation.id }).update({ is_deleted: true, updated_at: this.knex.fn.now() });
+  }
+
+  async setInputs(conversationId: string, inputs: Record<string, unknown>): Promise<void> {
+    await this.knex('conversations').where({ id: conversationId }).update({ inputs: JSON.stringify(inputs), updated_at: this.knex.fn.now() });
+  }
+
+  /** The newest messages of a conversation first, for memory. */
+  async recent(conversationId: string, limit: number): Promise<Array<Pick<MessageRow, 'query' | 'answer' | 'files' | 'status'>>> {
+    return (await this.knex('messages').where({ conversation_id: conversationId }).whereIn('status', ['normal', 'stopped']).orderBy('created_at', 'desc').limit(limit).select('query', 'answer', 'files', 'status')) as Array<Pick<MessageRow, 'query' | 'answer' | 'files' | 'status'>>;
+  }
+
+  /** Messages of a conversation, `limit` at a time, newest page first, each page oldest → newest. */
+  async messages(appId: string, owner: Owner, conversationId: string, firstId: string | undefined, limit: number) {
+    const conversation = await this.get(appId, owner, conversationId);
+    const query = this.knex('messages').where({ conversation_id: conversation.id });
+    if (firstId) {
+      const first = isUuid(firstId) ? ((await this.knex('messages').where({ id: firstId, conversation_id: conversation.id }).first('id', 'created_at')) as MessageRow | undefined) : undefined;
+      if (!first) throw new NotFoundError('First Message Not Exists.', 'not_found');
+      query.where((q) => q.where('created_at', '<', first.created_at).orWhere((q2) => q2.where('created_at', first.created_at).andWhere('id', '<', first.id)));
+    }
+    const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)) as MessageRow[];
+    const page = rows.slice(0, limit).reverse();
+    const feedback = await this.feedbackOf(page.map((m) => m.id), 'user');
+    return { limit, has_more: rows.length > limit, data: page.map((m) => ({ ...messageView(m), feedback: feedback.get(m.id) ?? null })) };
+  }
+
+  /** A message the owner can see (for feedback, suggestions). */
+  async message(appId: string, owner: Owner, messageId: string): Promise<MessageRow> {
+    const row = isUuid(messageId) ? ((await this.knex('messages').where({ id: messageId, app_id: appId, ...ownerWhere(owner) }).first()) as MessageRow | undefined) : undefined;
+    if (!row) throw new NotFoundError('Message Not Exists.', 'not_found');
+    return row;
+  }
+
+  async feedback(appId: string, owner: Owner, messageId: string, rating: 'like' | 'dislike' | null, content: string | undefined): Promise<void> {
+    const message = await this.message(appId, owner, messageId);
+    const source = owner.kind === 'end_user' ? 'user' : 'admin';
+    if (rating === null) {
+      const deleted = await this.knex('message_feedbacks').where({ message_id: message.id, from_source: source }).delete();
+      if (deleted === 0) throw new InputError('There is no feedback to revoke.', 'rating', 'invalid_param');
+      return;
+    }
+    await this.knex('message_feedbacks')
+      .insert({ id: randomUUID(), app_id: appId, conversation_id: message.conversation_id, message_id: message.id, rating, content: content ?? null, from_source: source, end_user_id: owner.kind === 'end_user' ? owner.id : null, account_id: owner.kind === 'account' ? owner.id : null })
+      .onConflict(['message_id', 'from_source'])
+      .merge({ rating, content: content ?? null, updated_at: this.knex.fn.now() });
+  }
+
+  async feedbackOf(messageIds: string[], source: 'user' | 'admin'): Promise<Map<string, { rating: string }>> {
+    if (messageIds.length === 0) return new Map();
+    const rows = (await this.knex('message_feedbacks').whereIn('message_id', messageIds).andWhere({ from_source: source }).select('message_id', 'rating')) as Array<{ message_id: string; rating: string }>;
+    return new Map(rows.map((r) => [r.message_id, { rating: r.rating }]));
+  }
+
+  /** Feedback left on an app's messages (`GET /app/feedbacks`). */
+  async appFeedbacks(appId: string, page: number, limit: number) {
+    const rows = (await this.knex('message_feedbacks').where({ app_id: appId }).orderBy('created_at', 'desc').offset((page - 1) * limit).limit(limit + 1)) as Array<Record<string, unknown>>;
+    return {
+      page,
+      limit,
+      has_more: rows.length > limit,
+      data: rows.slice(0, limit).map((r) => ({ id: r.id, app_id: r.app_id, conversation_id: r.conversation_id, message_id: r.message_id, rating: r.rating, content: r.content, from_source: r.from_source, from_end_user_id: r.end_user_id, from_account_id: r.account_id, created_at: unix(r.created_at as Date), updated_at: unix(r.updated_at as Date) })),
+    };
+  }
+
+  /**
+   * Stores a finished (or stopped, or failed) exchange: the conversation is
+   * created with its first message, so a half-made conversation never exists.
+   */
+  async save(message: Omit<MessageRow, 'created_at'>, conversation: { isNew: boolean; name?: string; inputs?: Record<string, unknown>; mode: string; introduction?: string } | undefined): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      if (message.conversation_id && conversation?.isNew) {
+        await trx('conversations').insert({
+          id: message.conversation_id,
+          workspace_id: message.workspace_id,
+          app_id: message.app_id,
+          mode: conversation.mode,
+          name: conversation.name ?? '',
+          inputs: JSON.stringify(conversation.inputs ?? {}),
+          introduction: conversation.introduction ?? '',
+          end_user_id: message.end_user_id,
+          account_id: message.account_id,
+          from_source: message.from_source,
+          message_count: 1,
+        });
+      } else if (message.conversation_id) {
+        await trx('conversations').where({ id: message.conversation_id }).update({ message_count: trx.raw('message_count + 1'), updated_at: trx.fn.now() });
+      }
+      await trx('messages').insert(message);
+    });
+  }
+}
+
+export function messageView(m: MessageRow) {
+  const files = JSON.parse(m.files) as Array<{ id: string; type: string; url: string; belongs_to: string }>;
+  return {
+    id: m.id,
+    conversation_id: m.conversation_id,
+    parent_message_id: null,
+    inputs: JSON.parse(m.inputs) as Record<string, unknown>,
+    query: m.query,
+    answer: m.answer,
+    message_files: files.map((f) => ({ id: f.id, type: f.type, url: f.url, belongs_to: f.belongs_to ?? 'user' })),
+    retriever_resources: [] as unknown[],
+    agent_thoughts: JSON.parse(m.agent_thoughts) as unknown[],
+    created_at: unix(m.created_at),
+    status: m.status === 'normal' ? 'normal' : m.status,
+    error: m.error,
+  };
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { PluginError, type ChatMessage, type ChatUsage } from '@tessera/sdk';
+import { InputError, TesseraError } from '../errors.js';
+import { unix } from '../identity/models.js';
+import { priceOf } from '../models/usage.js';
+import type { RunnableApp } from './apps.js';
+import type { Conversations, Owner } from './conversations.js';
+import { type Files, type MessageFile, storedFiles } from './files.js';
+import { moderateInput, moderateOutput } from './moderation.js';
+import { buildMessages, checkInputs, fitMemory, type HistoryTurn } from './prompt.js';
+import { StoppedError, type Tasks } from './tasks.js';
+import { type AgentThought, type AppEvent, estimateUsage, runChat, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
+
+export interface GenerateRequest {
+  /** Which endpoint was called: it must match the app's mode. */
+  readonly endpoint: 'chat' | 'completion';
+  readonly query: string;
+  readonly inputs: unknown;
+  readonly conversationId?: string | undefined;
+  readonly files?: unknown;
+  readonly autoGenerateName: boolean;
+  readonly owner: Owner;
+  /** `from_source` of what is stored: `api` (Service API, OpenAI API) or `console` (preview). */
+  readonly source: 'api' | 'console';
+  /** Replaces stored memory (the OpenAI-compatible API sends the whole history itself). */
+  readonly history?: readonly HistoryTurn[];
+}
+
+/** A checked request, ready to run: errors found here are plain JSON errors, before any stream starts. */
+export interface Prepared {
+  readonly runnable: RunnableApp;
+  readonly request: GenerateRequest;
+  readonly inputs: Record<string, unknown>;
+  readonly files: MessageFile[];
+  readonly conversation: { id: string; isNew: boolean } | null;
+  readonly history: HistoryTurn[];
+  readonly taskId: string;
+  readonly messageId: string;
+  readonly createdAt: number;
+}
+
+/** Hooks later features plug into (annotation reply, conversation naming). */
+export interface GenerateHooks {
+  /** An annotated answer for `query`, if the app has one close enough. */
+  annotationReply?(runnable: RunnableApp, query: string): Promise<{ id: string; answer: string } | undefined>;
+  /** Names a new conversation in the background. */
+  nameConversation?(runnable: RunnableApp, conversationId: string, query: string): void;
+}
+
+export interface GeneratorDeps extends TurnDeps {
+  readonly conversations: Conversations;
+  readonly files: Files;
+  readonly tasks: Tasks;
+  readonly agent?: TurnRunner;
+  readonly hooks?: GenerateHooks;
+}
+
+const MEMORY_TURNS = 50;
+
+/**
+ * Runs one chat or completion message of an app: checks the request, applies
+ * moderation and annotation reply, builds the prompt with token-bounded memory,
+ * streams the model (or the agent) as Service API events, and stores the
+ * exchange — also when it is stopped or fails.
+ */
+export class Generator {
+  constructor(private readonly deps: GeneratorDeps) {}
+
+  async prepare(runnable: RunnableApp, request: GenerateRequest): Promise<Prepared> {
+    const { app, config } = runnable;
+    const mode = app.mode;
+    if (request.endpoint === 'chat' && !['chat', 'agent-chat'].includes(mode)) throw new TesseraError(400, 'not_chat_app', 'Please check if your app mode matches the right API route.');
+    if (request.endpoint === 'completion' && mode !== 'completion') throw new TesseraError(400, 'not_completion_app', 'Please check if your app mode matches the right API route.');
+    if (!config.model.provider || !config.model.name) throw new TesseraError(400, 'app_unavailable', 'App unavailable, please check your app configurations: no model is set.');
+    if (request.endpoint === 'chat' && (typeof request.query !== 'string' || request.query.trim() === '')) throw new InputError('query is required', 'query');
+    const inputs = checkInputs(config, request.inputs);
+    let conversation: Prepared['conversation'] = null;
+    let history: HistoryTurn[] = [];
+    let storedInputs = inputs;
+    if (request.endpoint === 'chat') {
+      if (request.conversationId) {
+        const row = await this.deps.conversations.get(app.id, request.owner, request.conversationId);
+        if (row.status !== 'normal') throw new TesseraError(400, 'conversation_completed', 'The conversation has ended. Please start a new conversation.');
+        conversation = { id: row.id, isNew: false };
+        // A conversation keeps the inputs it was started with, as in Dify.
+        storedInputs = { ...inputs, ...(JSON.parse(row.inputs) as Record<string, unknown>) };
+        if (!request.history) {
+          const budget = config.memory.max_tokens;
+          const recent = budget > 0 ? await this.deps.conversations.recent(row.id, MEMORY_TURNS) : [];
+          history = await fitMemory(config.model.name, recent.filter((t) => t.answer), budget);
+        }
+      } else {
+        conversation = { id: randomUUID(), isNew: true };
+      }
+      if (request.history) history = [...request.history];
+    }
+    const files = await this.deps.files.resolve(app.workspace_id, config, request.files);
+    return { runnable, request, inputs: storedInputs, files, conversation, history, taskId: randomUUID(), messageId: randomUUID(), createdAt: unix(new Date())! };
+  }
+
+  /** Streams the events of a prepared message. `signal` is the client's (disconnect, shutdown). */
+  async *run(prepared: Prepared, signal: AbortSignal): AsyncGenerator<AppEvent> {
+    const { runnable, request, inputs, files, conversation, taskId, messageId, createdAt } = prepared;
+    const { app, config } = runnable;
+    const ownerKey = `${request.owner.kind}:${request.owner.id}`;
+    const task = this.deps.tasks.start(taskId, ownerKey);
+    const abort = AbortSignal.any([signal, task.signal]);
+    const base: Record<string, unknown> = { task_id: taskId, id: messageId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), created_at: createdAt };
+    const query = request.endpoint === 'chat' ? request.query : typeof inputs.query === 'string' ? inputs.query : '';
+    const started = performance.now();
+    let answer = '';
+    let thoughts: AgentThought[] = [];
+    let usage: ChatUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    let status = 'normal';
+    let error: string | null = null;
+    let extraMetadata: Record<string, unknown> = {};
+    let messages: ChatMessage[] = [];
+    try {
+      const flagged = moderateInput(config, inputs, query);
+      const annotation = !flagged.flagged && config.annotation_reply.enabled && request.endpoint === 'chat' ? await this.deps.hooks?.annotationReply?.(runnable, query) : undefined;
+      if (flagged.flagged || annotation) {
+        answer = flagged.flagged ? flagged.presetResponse : annotation!.answer;
+        if (annotation) extraMetadata = { annotation_reply: { id: annotation.id, account: { id: app.created_by, name: '' } } };
+        yield { event: app.mode === 'agent-chat' ? 'agent_message' : 'message', ...base, answer };
+      } else {
+        messages = buildMessages(app.mode, config, inputs, query, prepared.history, files);
+        const runner: TurnRunner = app.mode === 'agent-chat' ? (this.deps.agent ?? runChat) : runChat;
+        const turn = runner({ workspaceId: app.workspace_id, app, config, messages, taskId, messageId, conversationId: conversation?.id ?? null, createdAt, signal: abort, user: ownerKey, base }, this.deps);
+        let result: TurnResult | undefined;
+        for (;;) {
+          const step = await turn.next();
+          if (step.done) {
+            result = step.value;
+            break;
+          }
+          const event = step.value;
+          if ((event.event === 'message' || event.event === 'agent_message') && typeof event.answer === 'string') answer += event.answer;
+          yield event;
+        }
+        answer = result.answer || answer;
+        usage = result.usage;
+        thoughts = result.thoughts;
+        const replaced = moderateOutput(config, answer);
+        if (replaced.flagged) {
+          answer = replaced.presetResponse;
+          yield { event: 'message_replace', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), answer, created_at: createdAt };
+        }
+      }
+    } catch (caught) {
+      if (task.signal.aborted || signal.aborted) {
+        status = 'stopped';
+        error = task.signal.aborted ? null : 'client disconnected';
+      } else {
+        const mapped = appError(caught);
+        status = 'error';
+        error = mapped.message;
+        this.deps.logger.warn({ err: caught, appId: app.id, taskId }, 'generation failed');
+        await this.store(prepared, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} });
+        yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: mapped.status, code: mapped.code, message: mapped.message };
+        return;
+      }
+    } finally {
+      task.done();
+    }
+    if (status === 'stopped' && messages.length > 0) usage = await estimateUsage(config.model.name, messages, answer);
+    const latency = elapsed(started);
+    const metadata = { ...extraMetadata, usage: await this.usageView(app.workspace_id, config.model.provider, config.model.name, usage, latency), retriever_resources: [] as unknown[] };
+    await this.store(prepared, { answer, usage, latency, status, error, thoughts, metadata });
+    if (conversation?.isNew && request.autoGenerateName && query) this.deps.hooks?.nameConversation?.(runnable, conversation.id, query);
+    yield { event: 'message_end', ...base, metadata, ...(files.length ? { files: storedFiles(files) } : {}) };
+  }
+
+  private async store(prepared: Prepared, outcome: { answer: string; usage: ChatUsage; latency: number; status: string; error: string | null; thoughts: AgentThought[]; metadata: Record<string, unknown> }): Promise<void> {
+    const { runnable, request, conversation, inputs, files } = prepared;
+    const { app, config } = runnable;
+    const owner = request.owner;
+    const price = (outcome.metadata.usage as { total_price?: string } | undefined)?.total_price ?? '0';
+    await this.deps.conversations.save(
+      {
+        id: prepared.messageId,
+        workspace_id: app.workspace_id,
+        app_id: app.id,
+        conversation_id: conversation?.id ?? null,
+        app_version_id: runnable.versionId,
+        end_user_id: owner.kind === 'end_user' ? owner.id : null,
+        account_id: owner.kind === 'account' ? owner.id : null,
+        from_source: request.source,
+        inputs: JSON.stringify(inputs),
+        query: request.endpoint === 'chat' ? request.query : '',
+        answer: outcome.answer,
+        files: JSON.stringify(storedFiles(files)),
+        agent_thoughts: JSON.stringify(outcome.thoughts),
+        metadata: JSON.stringify(outcome.metadata),
+        provider: config.model.provider,
+        model: config.model.name,
+        message_tokens: outcome.usage.prompt_tokens,
+        answer_tokens: outcome.usage.completion_tokens,
+        total_price: price,
+        currency: 'USD',
+        latency: outcome.latency,
+        status: outcome.status,
+        error: outcome.error,
+      },
+      conversation ? { isNew: conversation.isNew, mode: app.mode, inputs, name: conversation.isNew ? defaultName(request) : undefined, introduction: config.opening_statement } : undefined,
+    );
+  }
+
+  /** Dify's usage object: token counts, prices as decimal strings, latency in seconds. */
+  private async usageView(workspaceId: string, provider: string, model: string, usage: ChatUsage, latency: number) {
+    const pricing = (await this.deps.runtime.describe(workspaceId, provider, model))?.pricing;
+    const prompt = pricing ? priceOf({ ...pricing, output: 0 }, usage.prompt_tokens, 0).price : 0;
+    const completion = pricing ? priceOf({ ...pricing, input: 0 }, 0, usage.completion_tokens).price : 0;
+    const unit = pricing ? String(pricing.unit) : '0';
+    return {
+      prompt_tokens: usage.prompt_tokens,
+      prompt_unit_price: String(pricing?.input ?? 0),
+      prompt_price_unit: unit,
+      prompt_price: prompt.toFixed(7),
+      completion_tokens: usage.completion_tokens,
+      completion_unit_price: String(pricing?.output ?? 0),
+      completion_price_unit: unit,
+      completion_price: completion.toFixed(7),
+      total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens,
+      total_price: (prompt + completion).toFixed(7),
+      currency: pricing?.currency ?? 'USD',
+      latency,
+    };
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started) / 1000;
+}
+
+function defaultName(request: GenerateRequest): string {
+  if (!request.autoGenerateName) return 'New conversation';
+  const query = request.query.replace(/\s+/g, ' ').trim();
+  return query.length > 40 ? `${query.slice(0, 40)}…` : query || 'New conversation';
+}
+
+/** Model runtime failures in the Service API's vocabulary. */
+export function appError(error: unknown): TesseraError {
+  if (error instanceof StoppedError) return new TesseraError(400, 'task_stopped', 'The task was stopped.');
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message ?? 'unknown error';
+  if (error instanceof TesseraError) {
+    if (code === 'provider_not_configured' || code === 'provider_not_found') return new TesseraError(400, 'provider_not_initialize', `${message} Please configure the model provider in Settings → Model providers.`);
+    if (error.status === 429) return new TesseraError(429, 'rate_limit_error', message);
+    return error;
+  }
+  if (error instanceof PluginError || code?.startsWith('plugin_')) {
+    switch (code) {
+      case 'plugin_credentials_invalid':
+        return new TesseraError(400, 'provider_not_initialize', `The model provider rejected its credentials: ${message}`);
+      case 'plugin_quota_exceeded':
+        return new TesseraError(400, 'provider_quota_exceeded', `Your quota for the model provider has been exhausted: ${message}`);
+      case 'plugin_rate_limited':
+        return new TesseraError(429, 'rate_limit_error', `The model provider is rate limiting requests: ${message}`);
+      case 'plugin_not_supported':
+      case 'plugin_not_found':
+        return new TesseraError(400, 'model_currently_not_support', `The model is not available: ${message}`);
+      default:
+        return new TesseraError(400, 'completion_request_error', message);
+    }
+  }
+  return new TesseraError(500, 'internal_server_error', 'The server encountered an internal error.');
+}
