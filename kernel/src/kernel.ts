@@ -6,6 +6,7 @@ import type { Config } from './boot/config.js';
 import { Lifecycle, type BootReport } from './boot/lifecycle.js';
 import { migrateUp, migrationStatus, openDatabase, type Database } from './db/database.js';
 import { createHttpApp, type HttpApp } from './http/app.js';
+import { serveConsole } from './http/console-static.js';
 import { consoleSession, serviceKey } from './http/auth.js';
 import { ConnectionTracker } from './http/connections.js';
 import { Accounts } from './identity/accounts.js';
@@ -20,10 +21,16 @@ import { registerAppRoutes } from './apps/routes.js';
 import { registerDslRoutes } from './apps/dsl-routes.js';
 import { Assistant } from './apps/assist.js';
 import { registerConversationRoutes } from './apps/conversation-routes.js';
+import { Annotations } from './apps/annotations.js';
+import { registerAnnotationRoutes } from './apps/annotation-routes.js';
+import { AppLogs } from './apps/logs.js';
+import { registerLogRoutes } from './apps/log-routes.js';
+import { registerOpenAiRoutes } from './apps/openai-routes.js';
 import { Conversations } from './apps/conversations.js';
 import { Files } from './apps/files.js';
+import { runAgent } from './apps/agent.js';
 import { Generator } from './apps/generate.js';
-import { MemoryLimiter, type Limiter } from './apps/limits.js';
+import { MemoryLimiter, RedisLimiter, type Limiter } from './apps/limits.js';
 import { registerServiceRoutes } from './apps/service-routes.js';
 import { Tasks } from './apps/tasks.js';
 import { createLogger, type Logger } from './logger.js';
@@ -85,6 +92,8 @@ export interface Kernel {
   readonly limiter: Limiter;
   /** Conversation names and suggested questions. */
   readonly assistant: Assistant;
+  /** Annotations of apps and annotation reply. */
+  readonly annotations: Annotations;
   /** Installed plugin packages (files and manifests). */
   readonly packages: PackageStore;
   /** Plugins per workspace: enable, grants, versions, credentials. */
@@ -238,8 +247,9 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.conversations = new Conversations(knex);
       kernel.files = new Files(knex, join(config.dataDir, 'files'), { fileSizeMb: config.uploadFileSizeLimitMb, imageSizeMb: config.uploadImageSizeLimitMb });
       kernel.tasks = new Tasks(kernel.events);
-      kernel.limiter = config.redisUrl ? await (await import('./apps/limits.js')).RedisLimiter.connect(config.redisUrl, `${config.redisPrefix}:limits`) : new MemoryLimiter();
+      kernel.limiter = config.redisUrl ? await RedisLimiter.connect(config.redisUrl, `${config.redisPrefix}:limits`) : new MemoryLimiter();
       kernel.assistant = new Assistant(kernel.modelRuntime, knex, log);
+      kernel.annotations = new Annotations({ knex, apps: kernel.apps, runtime: kernel.modelRuntime, defaults: kernel.modelService, events: kernel.events, logger: log });
       kernel.generator = new Generator({
         runtime: kernel.modelRuntime,
         host: kernel.pluginHost,
@@ -248,7 +258,8 @@ export function createKernel(options: KernelOptions): Kernel {
         conversations: kernel.conversations,
         files: kernel.files,
         tasks: kernel.tasks,
-        hooks: { nameConversation: (runnable, id, query) => kernel.assistant.nameInBackground(runnable, id, query) },
+        agent: runAgent,
+        hooks: { nameConversation: (runnable, id, query) => kernel.assistant.nameInBackground(runnable, id, query), annotationReply: (runnable, query) => kernel.annotations.reply(runnable, query) },
       });
     },
     async stop() {
@@ -278,12 +289,16 @@ export function createKernel(options: KernelOptions): Kernel {
         const appKey = serviceKey(kernel.apiKeys, 'app');
         registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker, guard });
         registerDslRoutes(http.console, { apps: kernel.apps, guard });
+        registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex), guard });
+        registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey, guard });
         registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
+        registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
         registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, guard });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });
         http.mount();
+        http.koa.use(serveConsole()); // the console at `/`, after every API route (issue #7)
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
         await new Promise<void>((resolve, reject) => {
           server!.once('error', reject);
