@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
-import type { AppConfig } from './config.js';
+import type { AppConfig, FormField } from './config.js';
 import { isUuid } from './conversations.js';
 import type { PromptFile } from './prompt.js';
 
@@ -148,28 +148,50 @@ export class Files {
     if (!Array.isArray(refs)) throw new InputError('files must be a list.', 'files');
     if (refs.length === 0) return [];
     const upload = config.file_upload;
-    const enabled = upload.enabled || upload.image.enabled;
-    if (!enabled) throw new InputError('File upload is not enabled for this app.', 'files');
-    const limit = upload.image.enabled && !upload.enabled ? upload.image.number_limits : upload.number_limits;
-    if (refs.length > limit) throw new InputError(`At most ${limit} files are allowed.`, 'files', 'too_many_files');
-    const methods = upload.enabled ? upload.allowed_file_upload_methods : upload.image.transfer_methods;
+    if (!upload.enabled && !upload.image.enabled) throw new InputError('File upload is not enabled for this app.', 'files');
+    const imagesOnly = upload.image.enabled && !upload.enabled;
+    return this.resolveRefs(workspaceId, refs, 'files', {
+      limit: imagesOnly ? upload.image.number_limits : upload.number_limits,
+      methods: imagesOnly ? upload.image.transfer_methods : upload.allowed_file_upload_methods,
+      types: imagesOnly ? ['image'] : upload.allowed_file_types,
+    });
+  }
+
+  /** Files given as values of the app's `file` / `file-list` form variables, checked against each field's settings. */
+  async resolveInputs(workspaceId: string, fields: ReadonlyArray<{ type: string; field: FormField }>, inputs: Record<string, unknown>): Promise<MessageFile[]> {
+    const out: MessageFile[] = [];
+    for (const { type, field } of fields) {
+      if (type !== 'file' && type !== 'file-list') continue;
+      const value = inputs[field.variable];
+      if (value === null || value === undefined) continue;
+      const refs = Array.isArray(value) ? value : [value];
+      out.push(...(await this.resolveRefs(workspaceId, refs, `inputs.${field.variable}`, {
+        limit: type === 'file' ? 1 : (field.max_files ?? 5),
+        methods: field.allowed_file_upload_methods ?? ['local_file', 'remote_url'],
+        types: field.allowed_file_types ?? ['image', 'document', 'audio', 'video'],
+      })));
+    }
+    return out;
+  }
+
+  private async resolveRefs(workspaceId: string, refs: readonly unknown[], where: string, policy: { limit: number; methods: readonly string[]; types: readonly string[] }): Promise<MessageFile[]> {
+    if (refs.length > policy.limit) throw new InputError(`At most ${policy.limit} files are allowed.`, where, 'too_many_files');
     const out: MessageFile[] = [];
     for (const [i, raw] of refs.entries()) {
       const ref = (raw ?? {}) as FileRef;
       const type = typeof ref.type === 'string' ? ref.type : 'image';
       const method = ref.transfer_method;
-      if (method !== 'local_file' && method !== 'remote_url') throw new InputError('transfer_method must be local_file or remote_url.', `files[${i}].transfer_method`);
-      if (!methods.includes(method)) throw new InputError(`Transfer method ${method} is not allowed for this app.`, `files[${i}].transfer_method`);
-      const allowedTypes = upload.enabled ? upload.allowed_file_types : ['image'];
-      if (!allowedTypes.includes(type) && !allowedTypes.includes('custom')) throw new TesseraError(415, 'unsupported_file_type', `Files of type ${type} are not allowed for this app.`);
+      if (method !== 'local_file' && method !== 'remote_url') throw new InputError('transfer_method must be local_file or remote_url.', `${where}[${i}].transfer_method`);
+      if (!policy.methods.includes(method)) throw new InputError(`Transfer method ${method} is not allowed here.`, `${where}[${i}].transfer_method`);
+      if (!policy.types.includes(type) && !policy.types.includes('custom')) throw new TesseraError(415, 'unsupported_file_type', `Files of type ${type} are not allowed here.`);
       if (method === 'remote_url') {
-        if (typeof ref.url !== 'string' || !/^https?:\/\//i.test(ref.url)) throw new InputError('url must be an http(s) URL.', `files[${i}].url`);
+        if (typeof ref.url !== 'string' || !/^https?:\/\//i.test(ref.url)) throw new InputError('url must be an http(s) URL.', `${where}[${i}].url`);
         out.push({ id: randomUUID(), type, url: ref.url, transfer_method: method, belongs_to: 'user', upload_file_id: null });
         continue;
       }
-      if (typeof ref.upload_file_id !== 'string') throw new InputError('upload_file_id is required for local_file.', `files[${i}].upload_file_id`);
+      if (typeof ref.upload_file_id !== 'string') throw new InputError('upload_file_id is required for local_file.', `${where}[${i}].upload_file_id`);
       const file = await this.get(workspaceId, ref.upload_file_id).catch(() => {
-        throw new InputError('Invalid upload file id.', `files[${i}].upload_file_id`);
+        throw new InputError('Invalid upload file id.', `${where}[${i}].upload_file_id`);
       });
       const bytes = await this.read(file);
       out.push({ id: randomUUID(), type, url: `data:${file.mime_type};base64,${bytes.toString('base64')}`, transfer_method: method, belongs_to: 'user', upload_file_id: file.id });

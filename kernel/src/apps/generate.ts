@@ -4,6 +4,7 @@ import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import { priceOf } from '../models/usage.js';
 import type { RunnableApp } from './apps.js';
+import { formFields } from './config.js';
 import type { Conversations, Owner } from './conversations.js';
 import { type Files, type MessageFile, storedFiles } from './files.js';
 import { moderateInput, moderateOutput } from './moderation.js';
@@ -94,7 +95,7 @@ export class Generator {
       }
       if (request.history) history = [...request.history];
     }
-    const files = await this.deps.files.resolve(app.workspace_id, config, request.files);
+    const files = [...(await this.deps.files.resolveInputs(app.workspace_id, formFields(config), inputs)), ...(await this.deps.files.resolve(app.workspace_id, config, request.files))];
     return { runnable, request, inputs: storedInputs, files, conversation, history, taskId: randomUUID(), messageId: randomUUID(), createdAt: unix(new Date())! };
   }
 

@@ -173,6 +173,20 @@ describe('Service API conversations, messages, feedback and suggestions', functi
     expect(tooMany.body).to.include({ code: 'too_many_files', status: 400 });
   });
 
+  it('sends an image given as a file form variable, checked against the field’s own settings', async () => {
+    const photoApp = await createPublishedApp(t, token, 'chat', { user_input_form: [{ file: { label: 'Photo', variable: 'photo', required: true, allowed_file_types: ['image'], allowed_file_upload_methods: ['remote_url'] } }] });
+    const ask = (photo: unknown) => t.api('POST', '/v1/chat-messages', { token: photoApp.key, body: { inputs: { photo }, query: 'Describe it', user: 'u1' } });
+    const ok = await ask({ type: 'image', transfer_method: 'remote_url', url: 'https://example.com/dog.png' });
+    expect(ok.status).to.equal(200);
+    const content = upstream.chatRequests().at(-1)!.body.messages.at(-1).content;
+    expect(content[1].image_url.url).to.equal('https://example.com/dog.png');
+    const local = await ask({ type: 'image', transfer_method: 'local_file', upload_file_id: '00000000-0000-4000-8000-000000000000' });
+    expect(local.body).to.include({ code: 'invalid_param', params: 'inputs.photo[0].transfer_method' });
+    const doc = await ask({ type: 'document', transfer_method: 'remote_url', url: 'https://example.com/a.pdf' });
+    expect(doc.status).to.equal(415);
+    expect((await ask(null)).body.message).to.equal('photo is required in input form');
+  });
+
   it('refuses uploads that are missing, too large or of an unsupported type', async () => {
     const send = (name: string, bytes: Buffer, user: string | null = 'u1') => {
       const form = new FormData();
