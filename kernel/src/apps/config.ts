@@ -59,10 +59,11 @@ export interface AppConfig {
   };
   sensitive_word_avoidance: {
     enabled: boolean;
-    type: 'keywords' | 'moderation';
+    /** `openai_moderation` is Dify's name for provider moderation (with OpenAI's defaults); it works like `moderation`. */
+    type: 'keywords' | 'moderation' | 'openai_moderation';
     configs: {
       keywords?: string;
-      /** `moderation` type: a provider offering a moderation model, and the model. */
+      /** `moderation`/`openai_moderation` type: a provider offering a moderation model (default `openai`), and the model (default `omni-moderation-latest`). */
       provider?: string;
       model?: string;
       inputs_config: { enabled: boolean; preset_response: string };
@@ -120,7 +121,7 @@ function merge<T>(base: T, patch: unknown): T {
   if (!isObject(base) || !isObject(patch)) return (patch === undefined ? base : patch) as T;
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
+    if (value === undefined || key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
     out[key] = isObject(out[key]) && isObject(value) ? merge(out[key], value) : value;
   }
   return out as T;

@@ -7,7 +7,7 @@ import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import type { Permission } from '../identity/roles.js';
 import type { ConsoleAuth } from '../identity/sessions.js';
-import { APP_MODES, appView, type Apps } from './apps.js';
+import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
 import type { Generator } from './generate.js';
 import { respond, responseMode } from './respond.js';
 import type { Tasks } from './tasks.js';
@@ -23,7 +23,8 @@ const Limits = {
 };
 const CreateApp = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 255 }),
-  mode: Type.Union(APP_MODES.map((m) => Type.Literal(m))),
+  // `advanced-chat` and `workflow` apps arrive with the workflow engine.
+  mode: Type.Union(RUNNABLE_MODES.map((m) => Type.Literal(m))),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   model_config: Type.Optional(Type.Unknown()),
   ...Icon,

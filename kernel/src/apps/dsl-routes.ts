@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { createGuardedFetch, FetchResponseTooLargeError } from '@tessera/sdk/runtime';
+import { InputError, NotFoundError } from '../errors.js';
+import { parse } from '../http/validate.js';
+import type { Permission } from '../identity/roles.js';
+import type { ConsoleAuth } from '../identity/sessions.js';
+import type { AppMode, Apps } from './apps.js';
+import { loadConfig } from './config.js';
+import { convertDsl, CURRENT_DSL_VERSION, DSL_MAX_BYTES, DslError, exportDsl, importStatus, type ImportStatus, parseDsl, type ParsedDsl, parseYamlMapping, rawGithubUrl, versionOf } from './dsl.js';
+
+/**
+ * App DSL routes (Dify's): import from YAML text or a URL, confirm an import
+ * whose version needs it, export. An import answers 200 with its outcome in
+ * `status` (`failed` with `error` for a file that cannot be imported); only a
+ * malformed request is a 400.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+const ImportBody = Type.Object({
+  mode: Type.Union([Type.Literal('yaml-content'), Type.Literal('yaml-url')]),
+  yaml_content: Nullable(Type.String()),
+  yaml_url: Nullable(Type.String({ maxLength: 2048 })),
+  name: Nullable(Type.String({ maxLength: 255 })),
+  description: Nullable(Type.String({ maxLength: 2000 })),
+  icon_type: Nullable(Type.String({ maxLength: 16 })),
+  icon: Nullable(Type.String({ maxLength: 255 })),
+  icon_background: Nullable(Type.String({ maxLength: 32 })),
+  /** Dify overwrites workflow apps in place; no app here can be. */
+  app_id: Nullable(Type.String()),
+});
+
+interface Overrides {
+  name?: string | undefined;
+  description?: string | undefined;
+  icon_type?: string | undefined;
+  icon?: string | undefined;
+  icon_background?: string | undefined;
+}
+
+interface ImportResult {
+  id: string;
+  status: ImportStatus;
+  app_id: string | null;
+  app_mode: string | null;
+  error: string;
+  imported_dsl_version: string;
+  current_dsl_version: string;
+  /** What was dropped or changed (Tessera addition; empty unless `completed-with-warnings`). */
+  warnings: string[];
+}
+
+interface PendingImport {
+  workspaceId: string;
+  content: string;
+  overrides: Overrides;
+  expiresAt: number;
+}
+
+/** Pending imports wait this long for their confirmation (Dify's 10 minutes). */
+export const PENDING_IMPORT_TTL_MS = 10 * 60_000;
+const MAX_PENDING_PER_WORKSPACE = 20;
+const MAX_PENDING_BYTES = 200 * 1024 * 1024;
+
+/**
+ * Imports waiting for `confirm`, per process, expiring after 10 minutes. A
+ * confirmation must reach the process that answered `pending` (true of one
+ * API process; behind a load balancer without affinity, re-import instead).
+ */
+class PendingImports {
+  private readonly entries = new Map<string, PendingImport>();
+
+  add(id: string, entry: Omit<PendingImport, 'expiresAt'>): void {
+    this.sweep();
+    const mine = [...this.entries].filter(([, e]) => e.workspaceId === entry.workspaceId);
+    if (mine.length >= MAX_PENDING_PER_WORKSPACE) this.entries.delete(mine[0]![0]);
+    while (this.bytes() + entry.content.length > MAX_PENDING_BYTES && this.entries.size > 0) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, { ...entry, expiresAt: Date.now() + PENDING_IMPORT_TTL_MS });
+  }
+
+  /** Takes (removes) a live entry of this workspace. */
+  take(id: string, workspaceId: string): PendingImport | undefined {
+    this.sweep();
+    const entry = this.entries.get(id);
+    if (!entry || entry.workspaceId !== workspaceId) return undefined;
+    this.entries.delete(id);
+    return entry;
+  }
+
+  private bytes(): number {
+    let total = 0;
+    for (const e of this.entries.values()) total += e.content.length;
+    return total;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
+  }
+}
+
+export interface FetchDslOptions {
+  /** Private/loopback destinations allowed (tests; the SSRF guard refuses them otherwise). */
+  allowPrivate?: readonly string[];
+  /** Until the response headers (default 10 s). */
+  headersTimeoutMs?: number;
+  /** The whole download (default 30 s). */
+  totalTimeoutMs?: number;
+  maxBytes?: number;
+}
+
+/**
+ * Downloads a DSL file: http(s) only, never to private or loopback addresses
+ * (SSRF guard, redirects re-checked), GitHub blob URLs read raw, at most
+ * 10 MB, within a timeout. Throws DslError with the reason.
+ */
+function tooLarge(maxBytes: number): string {
+  return `File size exceeds the limit of ${maxBytes % (1024 * 1024) === 0 ? `${maxBytes / (1024 * 1024)}MB` : `${maxBytes} bytes`}`;
+}
+
+export async function fetchDsl(url: string, options: FetchDslOptions = {}): Promise<string> {
+  const maxBytes = options.maxBytes ?? DSL_MAX_BYTES;
+  const target = rawGithubUrl(url.trim());
+  const guardedFetch = createGuardedFetch({
+    grant: { hosts: ['*'], allowPrivate: options.allowPrivate ?? [] },
+    timeoutMs: options.headersTimeoutMs ?? 10_000,
+    maxResponseBytes: maxBytes,
+    maxRedirects: 5,
+    userAgent: 'Tessera-DSL-Import',
+  });
+  const signal = AbortSignal.timeout(options.totalTimeoutMs ?? 30_000);
+  try {
+    const res = await guardedFetch({ url: target, method: 'GET', headers: { Accept: 'application/x-yaml, text/yaml, text/plain, */*' }, signal });
+    if (res.status < 200 || res.status >= 300) {
+      res.cancel?.();
+      throw new DslError(`Error fetching YAML from URL: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+    }
+    const length = Number(res.headers.find(([name]) => name === 'content-length')?.[1]);
+    if (Number.isFinite(length) && length > maxBytes) {
+      res.cancel?.();
+      throw new DslError(tooLarge(maxBytes));
+    }
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of res.body ?? []) chunks.push(chunk);
+    const content = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    if (content.trim() === '') throw new DslError('Empty content from url');
+    return content;
+  } catch (error) {
+    if (error instanceof DslError) throw error;
+    if (error instanceof FetchResponseTooLargeError) throw new DslError(tooLarge(maxBytes));
+    if (error instanceof TypeError && /decode|encoded/i.test(error.message)) throw new DslError('Error fetching YAML from URL: the file is not UTF-8 text');
+    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+    throw new DslError(`Error fetching YAML from URL: ${reason}`);
+  }
+}
+
+function auth(ctx: Context): ConsoleAuth {
+  return ctx.state.auth as ConsoleAuth;
+}
+
+function blank(value: string | null | undefined): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: Permission): Middleware[] }): void {
+  const { apps, guard } = deps;
+  const pending = new PendingImports();
+
+  const failed = (id: string, error: string, version = ''): ImportResult => ({ id, status: 'failed', app_id: null, app_mode: null, error, imported_dsl_version: version, current_dsl_version: CURRENT_DSL_VERSION, warnings: [] });
+
+  /** Creates, publishes and API-enables the app; removes it again if a step fails. */
+  async function createApp(ctx: Context, id: string, parsed: ParsedDsl, overrides: Overrides, status: Exclude<ImportStatus, 'failed'>): Promise<ImportResult> {
+    const { workspaceId, accountId } = auth(ctx);
+    const app = await apps.create(
+      workspaceId,
+      {
+        name: blank(overrides.name)?.trim() ?? parsed.app.name,
+        mode: parsed.app.mode as AppMode,
+        description: blank(overrides.description) ?? parsed.app.description,
+        icon_type: blank(overrides.icon_type) ?? parsed.app.icon_type,
+        icon: blank(overrides.icon) ?? parsed.app.icon,
+        icon_background: blank(overrides.icon_background) ?? parsed.app.icon_background,
+        model_config: parsed.modelConfig,
+      },
+      accountId,
+    );
+    try {
+      await apps.publish(workspaceId, app.id, accountId);
+      if (!app.enable_api) await apps.setApiEnabled(workspaceId, app.id, true);
+    } catch (error) {
+      await apps.remove(workspaceId, app.id).catch(() => undefined);
+      throw error;
+    }
+    return { id, status, app_id: app.id, app_mode: app.mode, error: '', imported_dsl_version: parsed.version, current_dsl_version: CURRENT_DSL_VERSION, warnings: parsed.warnings };
+  }
+
+  console.post('/apps/imports', ...guard('apps.edit'), async (ctx) => {
+    const body = parse(ImportBody, ctx.request.body);
+    const id = randomUUID();
+    let content: string;
+    if (body.mode === 'yaml-content') {
+      if (typeof body.yaml_content !== 'string' || body.yaml_content.trim() === '') throw new InputError('yaml_content is required when mode is yaml-content.', 'yaml_content');
+      content = body.yaml_content;
+    } else {
+      const url = body.yaml_url?.trim();
+      if (!url) throw new InputError('yaml_url is required when mode is yaml-url.', 'yaml_url');
+      if (!/^https?:\/\/\S+$/i.test(url)) throw new InputError('yaml_url must be an http(s) URL.', 'yaml_url');
+      try {
+        content = await fetchDsl(url);
+      } catch (error) {
+        if (!(error instanceof DslError)) throw error;
+        ctx.status = 400;
+        ctx.body = failed(id, error.message);
+        return;
+      }
+    }
+
+    let version = '';
+    let parsed: ParsedDsl;
+    try {
+      const data = parseYamlMapping(content);
+      version = versionOf(data);
+      if (blank(body.app_id)) {
+        if (!UUID.test(body.app_id!)) throw new DslError('App not found');
+        await apps.get(auth(ctx).workspaceId, body.app_id!).catch(() => {
+          throw new DslError('App not found');
+        });
+        throw new DslError('Only workflow or advanced chat apps can be overwritten');
+      }
+      parsed = convertDsl(data);
+    } catch (error) {
+      if (!(error instanceof DslError)) throw error;
+      ctx.status = 400;
+      ctx.body = failed(id, error.message, version);
+      return;
+    }
+
+    const overrides: Overrides = { name: body.name ?? undefined, description: body.description ?? undefined, icon_type: body.icon_type ?? undefined, icon: body.icon ?? undefined, icon_background: body.icon_background ?? undefined };
+    if (parsed.versionStatus === 'pending') {
+      pending.add(id, { workspaceId: auth(ctx).workspaceId, content, overrides });
+      ctx.status = 202;
+      ctx.body = { id, status: 'pending', app_id: null, app_mode: null, error: '', imported_dsl_version: parsed.version, current_dsl_version: CURRENT_DSL_VERSION, warnings: parsed.warnings } satisfies ImportResult;
+      return;
+    }
+    ctx.body = await createApp(ctx, id, parsed, overrides, importStatus(parsed));
+  });
+
+  console.post('/apps/imports/:import_id/confirm', ...guard('apps.edit'), async (ctx) => {
+    const id = ctx.params.import_id!;
+    const entry = pending.take(id, auth(ctx).workspaceId);
+    if (!entry) {
+      ctx.status = 400;
+      ctx.body = failed(id, 'Import information expired or does not exist');
+      return;
+    }
+    let parsed: ParsedDsl;
+    try {
+      parsed = parseDsl(entry.content);
+    } catch (error) {
+      if (!(error instanceof DslError)) throw error;
+      ctx.status = 400;
+      ctx.body = failed(id, error.message);
+      return;
+    }
+    // Confirmed: the version gap is accepted; only dropped parts still warn.
+    ctx.body = await createApp(ctx, id, parsed, entry.overrides, parsed.warnings.length > 0 ? 'completed-with-warnings' : 'completed');
+  });
+
+  console.get('/apps/:app_id/export', ...guard('apps.edit'), async (ctx) => {
+    // `include_secret` is accepted for Dify clients; an easy-UI config holds no secrets, and tool credential ids are always removed.
+    const appId = ctx.params.app_id!;
+    if (!UUID.test(appId)) throw new NotFoundError('App not found.', 'app_not_found');
+    const app = await apps.get(auth(ctx).workspaceId, appId);
+    ctx.body = { data: exportDsl(app, loadConfig(app.mode, app.draft_config)) };
+  });
+}
