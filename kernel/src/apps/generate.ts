@@ -7,7 +7,7 @@ import type { RunnableApp } from './apps.js';
 import { formFields } from './config.js';
 import type { Conversations, Owner } from './conversations.js';
 import { type Files, type MessageFile, storedFiles } from './files.js';
-import { moderateInput, moderateOutput } from './moderation.js';
+import { checkInput, checkOutput } from './moderation.js';
 import { buildMessages, checkInputs, fitMemory, type HistoryTurn } from './prompt.js';
 import { StoppedError, type Tasks } from './tasks.js';
 import { type AgentThought, type AppEvent, estimateUsage, runChat, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
@@ -111,13 +111,14 @@ export class Generator {
     const started = performance.now();
     let answer = '';
     let thoughts: AgentThought[] = [];
+    const streamedThoughts = new Map<string, AgentThought>();
     let usage: ChatUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     let status = 'normal';
     let error: string | null = null;
     let extraMetadata: Record<string, unknown> = {};
     let messages: ChatMessage[] = [];
     try {
-      const flagged = moderateInput(config, inputs, query);
+      const flagged = await checkInput(this.deps, app.workspace_id, config, inputs, query, abort);
       const annotation = !flagged.flagged && config.annotation_reply.enabled && request.endpoint === 'chat' ? await this.deps.hooks?.annotationReply?.(runnable, query) : undefined;
       if (flagged.flagged || annotation) {
         answer = flagged.flagged ? flagged.presetResponse : annotation!.answer;
@@ -136,12 +137,14 @@ export class Generator {
           }
           const event = step.value;
           if ((event.event === 'message' || event.event === 'agent_message') && typeof event.answer === 'string') answer += event.answer;
+          // A thought is re-sent as it fills in; the last version per id is what a stopped run keeps.
+          if (event.event === 'agent_thought') streamedThoughts.set(String(event.id), thoughtOf(event));
           yield event;
         }
         answer = result.answer || answer;
         usage = result.usage;
         thoughts = result.thoughts;
-        const replaced = moderateOutput(config, answer);
+        const replaced = await checkOutput(this.deps, app.workspace_id, config, answer, abort);
         if (replaced.flagged) {
           answer = replaced.presetResponse;
           yield { event: 'message_replace', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), answer, created_at: createdAt };
@@ -150,6 +153,7 @@ export class Generator {
     } catch (caught) {
       if (task.signal.aborted || signal.aborted) {
         status = 'stopped';
+        thoughts = [...streamedThoughts.values()];
         error = task.signal.aborted ? null : 'client disconnected';
       } else {
         const mapped = appError(caught);
@@ -227,6 +231,11 @@ export class Generator {
       latency,
     };
   }
+}
+
+function thoughtOf(event: AppEvent): AgentThought {
+  const text = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : '');
+  return { id: String(event.id), position: Number(event.position) || 0, thought: text('thought'), tool: text('tool'), tool_input: text('tool_input'), observation: text('observation'), message_files: Array.isArray(event.message_files) ? (event.message_files as string[]) : [], created_at: Number(event.created_at) || 0 };
 }
 
 function elapsed(started: number): number {

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 export type ChatScript =
   | { kind: 'stream'; words: string[]; delayMs?: number; usage?: { prompt_tokens: number; completion_tokens: number } }
   | { kind: 'error'; status: number; message: string; type?: string; retryAfter?: string }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Tool calls streamed as OpenAI frames them: id, name and argument fragments over several chunks, `finish_reason: 'tool_calls'`. */
+  | { kind: 'tool_calls'; calls: Array<{ id?: string; name: string; arguments: string }>; content?: string[]; usage?: { prompt_tokens: number; completion_tokens: number } };
 
 export interface RecordedRequest {
   method: string;
@@ -26,6 +28,12 @@ export class OpenAiWireServer {
   closedEarly = 0;
   scripts: ChatScript[] = [{ kind: 'stream', words: ['Hello', ' there', '!'] }];
   apiKey = 'sk-test';
+  /** More `GET /v1/models` entries (e.g. `{id, supported_parameters: []}` for a model without tool calling). */
+  extraModels: Array<Record<string, unknown>> = [];
+  /** `POST /v1/moderations` flags an input containing one of these words (case-insensitive). */
+  flagWords: string[] = ['kill'];
+  /** When set, `POST /v1/moderations` answers this error instead. */
+  moderationError: { status: number; message: string } | undefined;
   private server: Server | undefined;
 
   get url(): string {
@@ -58,10 +66,15 @@ export class OpenAiWireServer {
     const record: RecordedRequest = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, headers: req.headers, body: text ? JSON.parse(text) : undefined };
     this.requests.push(record);
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.error(res, { kind: 'error', status: 401, message: 'Incorrect API key provided: sk-wrong.', type: 'invalid_request_error' });
-    if (record.path === '/v1/models') return this.json(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'openai' }, { id: 'text-embedding-3-small', object: 'model', created: 1, owned_by: 'openai' }] });
+    if (record.path === '/v1/models') return this.json(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'openai' }, { id: 'text-embedding-3-small', object: 'model', created: 1, owned_by: 'openai' }, ...this.extraModels] });
     if (record.path === '/v1/embeddings') {
       const input = record.body.input as string[];
       return this.json(res, 200, { object: 'list', data: input.map((s, index) => ({ object: 'embedding', index, embedding: [s.length, 1, 0] })), model: record.body.model, usage: { prompt_tokens: input.length, total_tokens: input.length } });
+    }
+    if (record.path === '/v1/moderations') {
+      if (this.moderationError) return this.error(res, { kind: 'error', ...this.moderationError });
+      const flagged = (text: string) => this.flagWords.some((w) => text.toLowerCase().includes(w.toLowerCase()));
+      return this.json(res, 200, { id: 'modr-1', model: record.body.model, results: (record.body.input as string[]).map((s) => ({ flagged: flagged(s), categories: { violence: flagged(s) }, category_scores: { violence: flagged(s) ? 0.98 : 0.01 } })) });
     }
     if (record.path !== '/v1/chat/completions') return this.error(res, { kind: 'error', status: 404, message: 'Not found' });
     const script = this.scripts.length > 1 ? this.scripts.shift()! : this.scripts[0]!;
@@ -77,6 +90,7 @@ export class OpenAiWireServer {
     const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: record.body.model, system_fingerprint: 'fp_1' };
     const send = (payload: object) => res.write(`data: ${JSON.stringify({ ...base, ...payload })}\n\n`);
     send({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+    if (script.kind === 'tool_calls') return this.streamToolCalls(res, script, send);
     for (const word of script.words) {
       if (res.destroyed) return;
       if (script.delayMs) await new Promise((resolve) => setTimeout(resolve, script.delayMs));
@@ -84,6 +98,23 @@ export class OpenAiWireServer {
     }
     send({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] });
     const usage = script.usage ?? { prompt_tokens: 10, completion_tokens: script.words.length };
+    send({ choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+    res.end('data: [DONE]\n\n');
+  }
+
+  /** Text first (if any), then each call: a chunk with id, type and name, then its arguments in three fragments. */
+  private streamToolCalls(res: ServerResponse, script: Extract<ChatScript, { kind: 'tool_calls' }>, send: (payload: object) => void): void {
+    for (const word of script.content ?? []) send({ choices: [{ index: 0, delta: { content: word }, logprobs: null, finish_reason: null }] });
+    script.calls.forEach((call, index) => {
+      const id = call.id ?? `call_${index + 1}`;
+      send({ choices: [{ index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }, logprobs: null, finish_reason: null }] });
+      const third = Math.ceil(call.arguments.length / 3);
+      for (let at = 0; at < call.arguments.length; at += third) {
+        send({ choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + third) } }] }, logprobs: null, finish_reason: null }] });
+      }
+    });
+    send({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' }] });
+    const usage = script.usage ?? { prompt_tokens: 10, completion_tokens: 5 };
     send({ choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
     res.end('data: [DONE]\n\n');
   }
