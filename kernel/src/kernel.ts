@@ -197,7 +197,7 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.accounts = new Accounts(knex, kernel.models);
       kernel.sessions = new Sessions(knex, kernel.models);
       kernel.workspaces = new Workspaces(knex, kernel.models);
-      kernel.apiKeys = new ApiKeys(knex, kernel.models);
+      kernel.apiKeys = new ApiKeys(knex, kernel.models, kernel.events);
       kernel.apps = new Apps(knex, kernel.models, kernel.events);
     },
   });

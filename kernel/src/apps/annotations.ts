@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ModelType } from '@tessera/sdk';
+import { InputError, NotFoundError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import { type App, unix } from '../identity/models.js';
+import type { ModelRuntime } from '../models/model-runtime.js';
+import type { Apps, RunnableApp } from './apps.js';
+import { type AppConfig, loadConfig, normalizeConfig } from './config.js';
+import { isUuid } from './conversations.js';
+
+/** The embedding model annotation reply uses when neither the app nor the workspace names one. */
+export const FALLBACK_EMBEDDING = { provider: 'local', model: 'hashed-ngrams-384' } as const;
+
+export interface AnnotationRow {
+  id: string;
+  app_id: string;
+  question: string;
+  answer: string;
+  hit_count: number;
+  embedding: string | null;
+  embedding_model: string | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ReplySettings {
+  embedding_provider_name?: string | undefined;
+  embedding_model_name?: string | undefined;
+  score_threshold?: number | undefined;
+}
+
+export type ReplyAction = 'enable' | 'disable';
+
+export interface AnnotationJob {
+  job_id: string;
+  job_status: 'waiting' | 'processing' | 'completed' | 'error';
+  error_msg: string;
+}
+
+export interface AnnotationsDeps {
+  readonly knex: Knex;
+  readonly apps: Apps;
+  readonly runtime: Pick<ModelRuntime, 'embed'>;
+  /** The workspace's default models (the console's model settings). */
+  readonly defaults: { defaultModel(workspaceId: string, type: ModelType): Promise<{ provider: string; model: string } | undefined> };
+  readonly events: EventBus;
+  readonly logger: Logger;
+}
+
+interface EmbeddingModel {
+  provider: string;
+  model: string;
+  /** What `app_annotations.embedding_model` records. */
+  key: string;
+}
+
+interface Index {
+  readonly entries: Array<{ id: string; vector: number[]; norm: number }>;
+}
+
+const INDEX_CACHE_MS = 60_000;
+const EMBED_BATCH = 256;
+const MAX_JOBS = 1000;
+
+export function annotationView(a: AnnotationRow) {
+  return { id: a.id, question: a.question, answer: a.answer, hit_count: Number(a.hit_count) || 0, created_at: unix(a.created_at) };
+}
+
+function norm(vector: readonly number[]): number {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  return Math.sqrt(sum);
+}
+
+function cosine(a: readonly number[], b: readonly number[], normA: number, normB: number): number {
+  if (normA === 0 || normB === 0 || a.length !== b.length) return 0;
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return dot / (normA * normB);
+}
+
+/**
+ * An app's annotations (curated question → answer pairs) and annotation reply:
+ * when enabled, a query whose embedding is close enough to an annotated
+ * question is answered with the annotation instead of the model. Question
+ * embeddings are stored with the model that made them; a change of model
+ * re-embeds lazily. Each process caches an app's vectors for a minute, dropped
+ * on any change (`cache.invalidate` scope `annotations`, from any process).
+ */
+export class Annotations {
+  private readonly indexes = new Map<string, { model: string; at: number; value: Promise<Index> }>();
+  private readonly jobs = new Map<string, AnnotationJob & { appId: string }>();
+
+  constructor(private readonly deps: AnnotationsDeps) {
+    deps.events.on('cache.invalidate', ({ scope, key }) => {
+      if (scope === 'annotations') this.indexes.delete(key);
+    });
+  }
+
+  async list(appId: string, options: { page: number; limit: number; keyword?: string | undefined }) {
+    const query = this.deps.knex('app_annotations').where({ app_id: appId });
+    if (options.keyword) {
+      const pattern = `%${options.keyword.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      query.andWhere((w) => w.whereRaw('lower(question) like ?', [pattern]).orWhereRaw('lower(answer) like ?', [pattern]));
+    }
+    const total = Number(((await query.clone().count({ n: '*' }).first()) as { n: unknown } | undefined)?.n ?? 0);
+    const rows = (await query
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .offset((options.page - 1) * options.limit)
+      .limit(options.limit)
+      .select('id', 'app_id', 'question', 'answer', 'hit_count', 'created_at')) as AnnotationRow[];
+    return { data: rows.map(annotationView), has_more: options.page * options.limit < total, limit: options.limit, total, page: options.page };
+  }
+
+  async get(appId: string, id: string): Promise<AnnotationRow> {
+    const row = isUuid(id) ? ((await this.deps.knex('app_annotations').where({ id, app_id: appId }).first()) as AnnotationRow | undefined) : undefined;
+    if (!row) throw new NotFoundError('Annotation not found.', 'not_found');
+    return row;
+  }
+
+  /** Adds an annotation; its question is embedded now when the model answers (else at the first reply). */
+  async create(app: App, input: { question: string; answer: string }, by: string | null) {
+    const id = randomUUID();
+    const embedded = await this.embedQuestion(app, input.question);
+    await this.deps.knex('app_annotations').insert({ id, app_id: app.id, question: input.question, answer: input.answer, hit_count: 0, embedding: embedded?.embedding ?? null, embedding_model: embedded?.model ?? null, created_by: by });
+    await this.invalidate(app.id);
+    return annotationView(await this.get(app.id, id));
+  }
+
+  async update(app: App, id: string, input: { question?: string | undefined; answer?: string | undefined }) {
+    const row = await this.get(app.id, id);
+    const patch: Record<string, unknown> = { updated_at: this.deps.knex.fn.now() };
+    if (input.answer !== undefined) patch.answer = input.answer;
+    if (input.question !== undefined && input.question !== row.question) {
+      const embedded = await this.embedQuestion(app, input.question);
+      Object.assign(patch, { question: input.question, embedding: embedded?.embedding ?? null, embedding_model: embedded?.model ?? null });
+    }
+    await this.deps.knex('app_annotations').where({ id: row.id }).update(patch);
+    await this.invalidate(app.id);
+    return annotationView(await this.get(app.id, id));
+  }
+
+  async remove(app: App, id: string): Promise<void> {
+    const row = await this.get(app.id, id);
+    await this.deps.knex('app_annotations').where({ id: row.id }).delete();
+    await this.invalidate(app.id);
+  }
+
+  /**
+   * The `annotationReply` hook of generation: the best annotation for `query`
+   * when its similarity reaches the app's `score_threshold` (its hit count goes
+   * up), else undefined. Never throws: a failing embedding model means the
+   * model answers.
+   */
+  async reply(runnable: RunnableApp, query: string): Promise<{ id: string; answer: string } | undefined> {
+    const { app, config } = runnable;
+    if (!query.trim()) return undefined;
+    try {
+      const model = await this.embeddingModel(app.workspace_id, config);
+      const index = await this.index(app, model);
+      if (index.entries.length === 0) return undefined;
+      const [vector] = (await this.deps.runtime.embed(app.workspace_id, model.provider, { model: model.model, input: [query], input_type: 'query' })).vectors;
+      if (!vector) return undefined;
+      const queryNorm = norm(vector);
+      let best: { id: string; score: number } | undefined;
+      for (const entry of index.entries) {
+        const score = cosine(vector, entry.vector, queryNorm, entry.norm);
+        if (!best || score > best.score) best = { id: entry.id, score };
+      }
+      const threshold = Number(config.annotation_reply.score_threshold ?? 0.9);
+      if (!best || best.score < threshold) return undefined;
+      const row = (await this.deps.knex('app_annotations').where({ id: best.id, app_id: app.id }).first('id', 'answer')) as { id: string; answer: string } | undefined;
+      if (!row) {
+        this.indexes.delete(app.id);
+        return undefined;
+      }
+      await this.deps.knex('app_annotations').where({ id: row.id }).update({ hit_count: this.deps.knex.raw('hit_count + 1') });
+      return { id: row.id, answer: row.answer };
+    } catch (error) {
+      this.deps.logger.warn({ err: error, appId: app.id }, 'annotation reply failed; the model answers');
+      return undefined;
+    }
+  }
+
+  /**
+   * Turns annotation reply on (with an embedding model and threshold) or off,
+   * at once: the change is applied to the draft and, if the app is published,
+   * to a new published version built from the published config (unpublished
+   * draft edits stay unpublished). Enabling embeds every annotation with the
+   * chosen model first, so a model that does not work fails the job and
+   * changes nothing. Runs synchronously; the job is kept in this process.
+   */
+  async setReply(workspaceId: string, appId: string, action: ReplyAction, settings: ReplySettings, by: string | null): Promise<AnnotationJob> {
+    const app = await this.deps.apps.get(workspaceId, appId);
+    const job: AnnotationJob & { appId: string } = { job_id: randomUUID(), job_status: 'processing', error_msg: '', appId: app.id };
+    this.remember(action, job);
+    try {
+      const patch: Record<string, unknown> = { enabled: action === 'enable' };
+      if (action === 'enable') {
+        if (settings.score_threshold !== undefined) patch.score_threshold = settings.score_threshold;
+        if (settings.embedding_provider_name && settings.embedding_model_name) patch.embedding_model = { embedding_provider_name: settings.embedding_provider_name, embedding_model_name: settings.embedding_model_name };
+        const config = normalizeConfig(app.mode, { annotation_reply: patch }, (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config));
+        const model = await this.embeddingModel(app.workspace_id, config);
+        this.indexes.delete(app.id);
+        await this.index(app, model);
+      }
+      await this.applyReplyConfig(app, patch, by);
+      job.job_status = 'completed';
+    } catch (error) {
+      job.job_status = 'error';
+      job.error_msg = (error as Error).message || 'The annotation reply settings could not be applied.';
+      this.deps.logger.warn({ err: error, appId: app.id, action }, 'annotation reply job failed');
+    }
+    return { job_id: job.job_id, job_status: job.job_status, error_msg: job.error_msg };
+  }
+
+  /** A job of `setReply`; 400 "The job does not exist." for one this process does not know (as Dify). */
+  job(appId: string, action: string, jobId: string): AnnotationJob {
+    const job = this.jobs.get(`${action}:${jobId}`);
+    if (!job || job.appId !== appId) throw new InputError('The job does not exist.', 'job_id');
+    return { job_id: job.job_id, job_status: job.job_status, error_msg: job.error_msg };
+  }
+
+  /** The annotation reply settings an app's console shows. */
+  async settings(app: App) {
+    const config = (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config);
+    const model = await this.embeddingModel(app.workspace_id, config);
+    return { enabled: config.annotation_reply.enabled, score_threshold: config.annotation_reply.score_threshold, embedding_model: { embedding_provider_name: model.provider, embedding_model_name: model.model } };
+  }
+
+  private remember(action: ReplyAction, job: AnnotationJob & { appId: string }): void {
+    if (this.jobs.size >= MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
+    this.jobs.set(`${action}:${job.job_id}`, job);
+  }
+
+  private async applyReplyConfig(app: App, patch: Record<string, unknown>, by: string | null): Promise<void> {
+    const { knex } = this.deps;
+    const fresh = await this.deps.apps.get(app.workspace_id, app.id);
+    await this.deps.apps.saveDraft(app.workspace_id, app.id, { annotation_reply: patch });
+    const published = await this.deps.apps.publishedConfig(fresh);
+    if (!published) return;
+    const config = normalizeConfig(fresh.mode, { annotation_reply: patch }, published.config);
+    await knex.transaction(async (trx) => {
+      const last = (await trx('app_versions').where({ app_id: app.id }).max({ v: 'version' }).first()) as { v: number | null } | undefined;
+      const id = randomUUID();
+      await trx('app_versions').insert({ id, app_id: app.id, version: (Number(last?.v) || 0) + 1, config: JSON.stringify(config), created_by: by });
+      await trx('apps').where({ id: app.id }).update({ published_version_id: id, published_at: trx.fn.now(), updated_at: trx.fn.now() });
+    });
+    // Every process drops its cached published config of the app.
+    await this.deps.events.publish('cache.invalidate', { scope: 'app', key: app.id });
+  }
+
+  /** The app's embedding model: its own choice, else the workspace default, else the local lexical one. */
+  private async embeddingModel(workspaceId: string, config: AppConfig | null): Promise<EmbeddingModel> {
+    const chosen = config?.annotation_reply.embedding_model;
+    let provider: string;
+    let model: string;
+    if (chosen?.embedding_provider_name && chosen.embedding_model_name) ({ embedding_provider_name: provider, embedding_model_name: model } = chosen);
+    else ({ provider, model } = (await this.deps.defaults.defaultModel(workspaceId, 'text-embedding')) ?? FALLBACK_EMBEDDING);
+    return { provider, model, key: `${provider}:${model}`.slice(0, 512) };
+  }
+
+  /** The question's embedding with the app's current model, or undefined when the model fails (it is retried at reply). */
+  private async embedQuestion(app: App, question: string): Promise<{ embedding: string; model: string } | undefined> {
+    try {
+      const config = (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config);
+      const model = await this.embeddingModel(app.workspace_id, config);
+      const [vector] = (await this.deps.runtime.embed(app.workspace_id, model.provider, { model: model.model, input: [question], input_type: 'document' })).vectors;
+      return vector ? { embedding: JSON.stringify(vector), model: model.key } : undefined;
+    } catch (error) {
+      this.deps.logger.debug({ err: error, appId: app.id }, 'could not embed an annotation question; it is embedded at the next reply');
+      return undefined;
+    }
+  }
+
+  /** The app's question vectors for `model`, cached; questions embedded with another model (or not at all) are embedded now. */
+  private index(app: App, model: EmbeddingModel): Promise<Index> {
+    const hit = this.indexes.get(app.id);
+    if (hit && hit.model === model.key && Date.now() - hit.at < INDEX_CACHE_MS) return hit.value;
+    const value = this.build(app, model);
+    const entry = { model: model.key, at: Date.now(), value };
+    this.indexes.set(app.id, entry);
+    value.catch(() => {
+      if (this.indexes.get(app.id) === entry) this.indexes.delete(app.id);
+    });
+    return value;
+  }
+
+  private async build(app: App, model: EmbeddingModel): Promise<Index> {
+    const { knex } = this.deps;
+    const rows = (await knex('app_annotations').where({ app_id: app.id }).select('id', 'question', 'embedding', 'embedding_model')) as Array<Pick<AnnotationRow, 'id' | 'question' | 'embedding' | 'embedding_model'>>;
+    const entries: Index['entries'] = [];
+    const stale: typeof rows = [];
+    for (const row of rows) {
+      if (row.embedding && row.embedding_model === model.key) {
+        const vector = JSON.parse(row.embedding) as number[];
+        entries.push({ id: row.id, vector, norm: norm(vector) });
+      } else {
+        stale.push(row);
+      }
+    }
+    for (let i = 0; i < stale.length; i += EMBED_BATCH) {
+      const batch = stale.slice(i, i + EMBED_BATCH);
+      const { vectors } = await this.deps.runtime.embed(app.workspace_id, model.provider, { model: model.model, input: batch.map((r) => r.question), input_type: 'document' });
+      await knex.transaction(async (trx) => {
+        for (const [j, row] of batch.entries()) {
+          const vector = vectors[j];
+          if (!vector) continue;
+          await trx('app_annotations').where({ id: row.id }).update({ embedding: JSON.stringify(vector), embedding_model: model.key });
+          entries.push({ id: row.id, vector, norm: norm(vector) });
+        }
+      });
+    }
+    return { entries };
+  }
+
+  private async invalidate(appId: string): Promise<void> {
+    this.indexes.delete(appId);
+    await this.deps.events.publish('cache.invalidate', { scope: 'annotations', key: appId });
+  }
+}
