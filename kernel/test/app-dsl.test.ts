@@ -298,6 +298,17 @@ describe('app DSL import and export (HTTP)', function () {
 });
 
 describe('app DSL (pure)', () => {
+  it('keeps provider moderation (Dify’s openai_moderation) enabled on import', () => {
+    const parsed = parseDsl(`version: 0.6.0
+kind: app
+app: {name: Guarded, mode: chat}
+model_config:
+  model: {provider: openai, name: gpt-4o-mini, mode: chat, completion_params: {}}
+  sensitive_word_avoidance: {enabled: true, type: openai_moderation, configs: {inputs_config: {enabled: true, preset_response: no}, outputs_config: {enabled: false, preset_response: ''}}}
+`);
+    expect(parsed.modelConfig.sensitive_word_avoidance).to.include({ enabled: true, type: 'openai_moderation' });
+  });
+
   it('compares versions as Dify does: newer or older major pending, older minor warns, patch or equal completes', () => {
     const table: Array<[string, string]> = [
       ['0.6.0', 'completed'],
@@ -344,7 +355,7 @@ model_config:
   user_input_form:
   - text-input: {label: Name, variable: name, required: true}
   - external_data_tool: {label: Weather, variable: weather, type: api}
-  sensitive_word_avoidance: {enabled: true, type: openai_moderation, configs: {inputs_config: {enabled: true, preset_response: no}}}
+  sensitive_word_avoidance: {enabled: true, type: api, configs: {inputs_config: {enabled: true, preset_response: no}}}
   agent_mode:
     enabled: true
     prompt: 'Thought: ...'
@@ -357,7 +368,7 @@ model_config:
     expect(parsed.modelConfig.user_input_form).to.have.length(1);
     expect(parsed.modelConfig.sensitive_word_avoidance.enabled).to.equal(false);
     expect(parsed.modelConfig.agent_mode.tools).to.deep.equal([{ provider_id: 'calculator', provider_type: 'plugin', tool_name: 'calculate', tool_parameters: {}, enabled: true }]);
-    expect(parsed.warnings.join('\n')).to.match(/Advanced prompt/).and.match(/external_data_tool/).and.match(/openai_moderation/).and.match(/agent_mode.prompt/).and.match(/tools\[0\] \(dataset\)/);
+    expect(parsed.warnings.join('\n')).to.match(/Advanced prompt/).and.match(/external_data_tool/).and.match(/type "api"/).and.match(/agent_mode.prompt/).and.match(/tools\[0\] \(dataset\)/);
   });
 
   it('ignores prototype-polluting keys and refuses YAML alias bombs', () => {

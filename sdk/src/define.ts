@@ -76,7 +76,7 @@ export function defineTool<P extends JsonSchema, R extends JsonValue>(def: ToolD
  * @returns The definition with `kind: "model-provider"`.
  */
 export function defineModelProvider<S extends JsonSchema>(def: ModelProviderDefinition<S>): ModelProvider<S> {
-  requireFunctions(def, "model provider", ["validateCredentials", "listModels", "chat"], ["embed", "rerank", "countTokens"]);
+  requireFunctions(def, "model provider", ["validateCredentials", "listModels", "chat"], ["embed", "rerank", "moderate", "countTokens"]);
   requireObject(def, "model provider", "credentialsSchema");
   return withKind(def, "model-provider");
 }

@@ -43,8 +43,8 @@ const JsonSchemaValue = Type.Record(Type.String(), Type.Unknown(), { errorMessag
 const strict = { additionalProperties: false } as const;
 
 /** Schema of a model type name. */
-export const ModelTypeSchema = Type.Union([Type.Literal("llm"), Type.Literal("text-embedding"), Type.Literal("rerank")], {
-  errorMessage: 'must be one of "llm", "text-embedding", "rerank"',
+export const ModelTypeSchema = Type.Union([Type.Literal("llm"), Type.Literal("text-embedding"), Type.Literal("rerank"), Type.Literal("moderation")], {
+  errorMessage: 'must be one of "llm", "text-embedding", "rerank", "moderation"',
 });
 
 /** Schema of the runtime a plugin runs in. */
@@ -80,7 +80,7 @@ export const ModelProviderManifestEntrySchema = Type.Object(
     modelTypes: Type.Array(ModelTypeSchema, {
       minItems: 1,
       uniqueItems: true,
-      errorMessage: 'must be a non-empty list of distinct model types ("llm", "text-embedding", "rerank")',
+      errorMessage: 'must be a non-empty list of distinct model types ("llm", "text-embedding", "rerank", "moderation")',
     }),
   },
   strict,

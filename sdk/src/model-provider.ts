@@ -1,5 +1,6 @@
 /**
- * The model-provider extension point: LLMs, embedding models and rerankers.
+ * The model-provider extension point: LLMs, embedding models, rerankers and
+ * moderation models.
  *
  * @module
  */
@@ -9,10 +10,10 @@ import type { AbortSignalLike, PluginContext } from "./context.js";
 import type { Awaitable, InferSchema, JsonSchema } from "./json.js";
 
 /** The kinds of model a provider can serve. */
-export type ModelType = "llm" | "text-embedding" | "rerank";
+export type ModelType = "llm" | "text-embedding" | "rerank" | "moderation";
 
 /** Every {@link ModelType}. */
-export const MODEL_TYPES: readonly ModelType[] = Object.freeze(["llm", "text-embedding", "rerank"]);
+export const MODEL_TYPES: readonly ModelType[] = Object.freeze(["llm", "text-embedding", "rerank", "moderation"]);
 
 /**
  * Optional capabilities of an LLM. The kernel only sends requests that use a
@@ -53,7 +54,7 @@ export interface ModelProperties {
 export interface ModelPricing {
   /** Price of input (prompt) tokens, per `1 / unit` tokens. */
   readonly input: number;
-  /** Price of output (completion) tokens, per `1 / unit` tokens; omit for embedding/rerank models. */
+  /** Price of output (completion) tokens, per `1 / unit` tokens; omit for embedding/rerank/moderation models. */
   readonly output?: number;
   /** Multiplier applied to token counts, e.g. `0.000001` for per-million pricing. */
   readonly unit: number;
@@ -148,6 +149,35 @@ export interface RerankResult {
   readonly usage?: { readonly prompt_tokens: number };
 }
 
+/** Parameters of a moderation request. */
+export interface ModerateParams {
+  /** The moderation model id, e.g. `"omni-moderation-latest"`. */
+  readonly model: string;
+  /** Texts to classify. */
+  readonly input: readonly string[];
+  /** Cancels the request. */
+  readonly signal?: AbortSignalLike;
+}
+
+/** A moderation request as received by a provider. */
+export type ModerateRequest<C = Record<string, unknown>> = ModerateParams & WithCredentials<C>;
+
+/** The verdict on one input text. */
+export interface ModerationVerdict {
+  /** Whether the text violates any category. */
+  readonly flagged: boolean;
+  /** Per category (e.g. `"violence"`), whether the text violates it. */
+  readonly categories: Readonly<Record<string, boolean>>;
+  /** Per category, the model's confidence in `[0, 1]`, when the upstream reports it. */
+  readonly category_scores?: Readonly<Record<string, number>>;
+}
+
+/** The result of a moderation request. */
+export interface ModerateResult {
+  /** One verdict per input text, in input order. */
+  readonly results: readonly ModerationVerdict[];
+}
+
 /** A token-counting request. */
 export interface CountTokensRequest<C = Record<string, unknown>> extends WithCredentials<C> {
   /** The model whose tokenizer to use. */
@@ -188,6 +218,8 @@ export interface ModelProviderDefinition<S extends JsonSchema = JsonSchema> {
   embed?(request: EmbedRequest<InferSchema<S>>, ctx: PluginContext): Awaitable<EmbedResult>;
   /** Reranks documents (for `rerank` models). */
   rerank?(request: RerankRequest<InferSchema<S>>, ctx: PluginContext): Awaitable<RerankResult>;
+  /** Classifies texts against content policies (for `moderation` models). */
+  moderate?(request: ModerateRequest<InferSchema<S>>, ctx: PluginContext): Awaitable<ModerateResult>;
   /**
    * Counts prompt tokens exactly. When omitted the kernel falls back to an
    * approximate tokenizer.

@@ -101,6 +101,12 @@ describe("parseManifest", () => {
       expect(parseManifest(pkg).ok).to.equal(true);
     });
 
+    it("accepts every model type, moderation included", () => {
+      const pkg = goodPackage();
+      contributes(pkg["tessera"] as Json)["modelProviders"]![0]!["modelTypes"] = ["llm", "text-embedding", "rerank", "moderation"];
+      expect(parseManifest(pkg).ok).to.equal(true);
+    });
+
     it("returns a copy that does not change when the input is mutated afterwards", () => {
       const pkg = goodPackage();
       const result = parseManifest(pkg);

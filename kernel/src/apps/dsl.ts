@@ -188,7 +188,7 @@ export function sanitizeModelConfig(mode: DslMode, raw: Record<string, unknown>)
       if (!isEmpty(moderation.configs)) warnings.push('sensitive_word_avoidance.configs is not an object and was dropped.');
       delete moderation.configs;
     }
-    if (moderation.type !== undefined && moderation.type !== 'keywords' && moderation.type !== 'moderation') {
+    if (moderation.type !== undefined && !['keywords', 'moderation', 'openai_moderation'].includes(moderation.type as string)) {
       if (moderation.enabled === true) warnings.push(`sensitive_word_avoidance of type ${JSON.stringify(moderation.type)} is not supported: it was imported disabled.`);
       moderation.enabled = false;
       delete moderation.type;

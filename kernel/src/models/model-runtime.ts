@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type RerankParams, type RerankResult } from '@tessera/sdk';
+import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type ModerateParams, type ModerateResult, type RerankParams, type RerankResult } from '@tessera/sdk';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import { baseUrlGrant, type CredentialStore, type StoredCredential } from './credentials.js';
@@ -98,6 +98,11 @@ export class ModelRuntime {
     return this.unary(workspaceId, provider, 'rerank', 'rerank', request.model, { ...request }, call, (r: RerankResult) => [r.usage?.prompt_tokens ?? 0, 0]);
   }
 
+  /** Classifies texts with a moderation model (recorded as model type `moderation`, no tokens). */
+  async moderate(workspaceId: string, provider: string, request: ModerateParams, call: ModelCallOptions = {}): Promise<ModerateResult> {
+    return this.unary(workspaceId, provider, 'moderation', 'moderate', request.model, { ...request }, call, () => [0, 0]);
+  }
+
   /**
    * Prompt tokens of a chat request: the provider's own count when it offers
    * one, else an estimate with OpenAI's tokenizer tables (`exact: false`).
@@ -158,7 +163,7 @@ export class ModelRuntime {
     if (!installation?.enabled) await this.options.plugins.enable(workspaceId, provider.plugin, installation?.grants ?? {}, undefined, by ?? '00000000-0000-0000-0000-000000000000');
   }
 
-  private async unary<R>(workspaceId: string, provider: string, type: ModelType, method: 'embed' | 'rerank', model: string, request: Record<string, unknown>, call: ModelCallOptions, tokens: (r: R) => [number, number]): Promise<R> {
+  private async unary<R>(workspaceId: string, provider: string, type: ModelType, method: 'embed' | 'rerank' | 'moderate', model: string, request: Record<string, unknown>, call: ModelCallOptions, tokens: (r: R) => [number, number]): Promise<R> {
     const started = Date.now();
     let attempt: Attempt | undefined;
     try {

@@ -91,7 +91,7 @@ export interface ProviderConfig {
 }
 
 /** What an endpoint URL is for. */
-export type Endpoint = "models" | "chat" | "embeddings";
+export type Endpoint = "models" | "chat" | "embeddings" | "moderations";
 
 const text = (value: unknown): string => (typeof value === "string" ? value.trim() : "");
 
@@ -155,7 +155,7 @@ export function isOpenAIHost(config: ProviderConfig): boolean {
 
 /**
  * The URL of `endpoint`. OpenAI-style: `{base}/models`, `{base}/chat/completions`,
- * `{base}/embeddings`. Azure: `{base}/openai/deployments/{deployment}/…?api-version=…`
+ * `{base}/embeddings`, `{base}/moderations`. Azure: `{base}/openai/deployments/{deployment}/…?api-version=…`
  * (and `{base}/openai/models?api-version=…` to check the key).
  */
 export function endpointUrl(config: ProviderConfig, endpoint: Endpoint, model?: string): string {
@@ -164,7 +164,7 @@ export function endpointUrl(config: ProviderConfig, endpoint: Endpoint, model?: 
   }
   const version = `api-version=${encodeURIComponent(config.apiVersion)}`;
   if (endpoint === "models") return `${config.baseUrl}/openai/models?${version}`;
-  const path = endpoint === "chat" ? "chat/completions" : "embeddings";
+  const path = endpoint === "chat" ? "chat/completions" : endpoint;
   return `${config.baseUrl}/openai/deployments/${encodeURIComponent(model ?? "")}/${path}?${version}`;
 }
 

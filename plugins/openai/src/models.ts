@@ -54,6 +54,9 @@ export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
   "text-embedding-3-small": { label: "text-embedding-3-small", type: "text-embedding", context: 8_191, dimensions: 1_536, input: 0.02 },
   "text-embedding-3-large": { label: "text-embedding-3-large", type: "text-embedding", context: 8_191, dimensions: 3_072, input: 0.13 },
   "text-embedding-ada-002": { label: "text-embedding-ada-002", type: "text-embedding", context: 8_191, dimensions: 1_536, input: 0.1 },
+  // Moderation (`POST /moderations`) is free of charge.
+  "omni-moderation-latest": { label: "omni-moderation-latest", type: "moderation", context: 32_768, input: 0 },
+  "text-moderation-latest": { label: "text-moderation-latest", type: "moderation", context: 32_768, input: 0 },
 };
 
 /** Context assumed for an LLM the table and the server say nothing about. */
@@ -63,7 +66,10 @@ export const DEFAULT_EMBEDDING_CONTEXT = 8_192;
 /** Features assumed for an unknown LLM: every OpenAI-compatible server accepts `tools`. */
 const DEFAULT_LLM_FEATURES: readonly ModelFeature[] = ["tool-call", "stream-tool-call"];
 
-/** Image, speech and moderation models: never chat or embedding models, on any server (LocalAI lists them too). */
+/**
+ * Image, speech and moderation models: never chat or embedding models, on any server (LocalAI lists them too).
+ * OpenAI's own moderation models are kept on api.openai.com (as `moderation` models, see {@link listModels}).
+ */
 const NEVER_CHAT = /dall-e|whisper|^tts-|moderation/i;
 /** What else api.openai.com lists that its chat and embeddings endpoints cannot serve. */
 const OPENAI_NON_CHAT = /tts|^davinci|^babbage|gpt-image|realtime|audio|transcribe|^sora/i;
@@ -184,7 +190,9 @@ export function describeModel(id: string, info: ServerInfo = {}, baseModel?: str
 
 /**
  * Lists the models: `GET {base}/models` (Azure: the deployments named in the
- * `models` credential), plus the ids in `models`, each described.
+ * `models` credential), plus the ids in `models`, each described. Moderation
+ * models come from api.openai.com's list (the table's `omni-moderation-latest`,
+ * `text-moderation-latest`) or from the `models` credential.
  */
 export async function listModels(credentials: Credentials, ctx: PluginContext): Promise<ModelDescriptor[]> {
   const config = resolveConfig(credentials);
@@ -204,7 +212,8 @@ export async function listModels(credentials: Credentials, ctx: PluginContext): 
   for (const entry of served ?? []) {
     const id = entry["id"];
     if (typeof id !== "string" || id === "" || seen.has(id)) continue;
-    if (NEVER_CHAT.test(id) || (isOpenAIHost(config) && OPENAI_NON_CHAT.test(id))) continue;
+    const moderation = isOpenAIHost(config) && knownModel(id)?.model.type === "moderation";
+    if (!moderation && (NEVER_CHAT.test(id) || (isOpenAIHost(config) && OPENAI_NON_CHAT.test(id)))) continue;
     seen.add(id);
     out.push(describeModel(id, serverInfo(entry), configured.get(id)?.baseModel));
   }

@@ -1,7 +1,7 @@
 /**
  * The `openai` model provider: OpenAI, Azure OpenAI deployments and any
  * OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp, DeepSeek,
- * Groq, OpenRouter, …), for chat and embeddings.
+ * Groq, OpenRouter, …), for chat and embeddings, and OpenAI's moderation models.
  *
  * `countTokens` is not implemented: the contract makes it optional and the
  * kernel falls back to its own approximate tokenizer.
@@ -13,6 +13,7 @@ import { defineModelProvider, definePlugin, type PluginContext } from "@tessera/
 import { streamChat } from "./chat.js";
 import { credentialsSchema, endpointUrl, requestHeaders, resolveConfig, type Credentials, type ProviderConfig } from "./credentials.js";
 import { embed } from "./embeddings.js";
+import { moderate } from "./moderation.js";
 import { discard, errorFromResponse, fetchUpstream } from "./errors.js";
 import { isReasoningModel, listModels } from "./models.js";
 
@@ -62,6 +63,7 @@ export const provider = defineModelProvider({
   listModels,
   chat: streamChat,
   embed,
+  moderate,
 });
 
 export default definePlugin({

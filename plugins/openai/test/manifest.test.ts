@@ -10,9 +10,9 @@ describe("manifest and bundle", () => {
   });
   after(() => host?.close());
 
-  it("declares the `openai` provider for llm and text-embedding models, reaching any host the admin grants", () => {
+  it("declares the `openai` provider for llm, text-embedding and moderation models, reaching any host the admin grants", () => {
     const providers = host.manifest.contributes.modelProviders ?? [];
-    expect(providers.map((p) => [p.id, p.modelTypes])).to.deep.equal([["openai", ["llm", "text-embedding"]]]);
+    expect(providers.map((p) => [p.id, p.modelTypes])).to.deep.equal([["openai", ["llm", "text-embedding", "moderation"]]]);
     expect(host.manifest.permissions).to.deep.equal({ network: { hosts: ["*"] } });
   });
 

@@ -142,6 +142,22 @@ export const provider = defineModelProvider({
 // @ts-expect-error -- chat is required
 defineModelProvider({ credentialsSchema: {}, validateCredentials() {}, listModels: () => [] });
 
+// Moderation: an optional method, typed like embed/rerank.
+export const moderator = defineModelProvider({
+  credentialsSchema: Type.Object({ apiKey: Type.String() }),
+  validateCredentials() {},
+  listModels: () => [{ model: "mod", label: "Mod", model_type: "moderation", model_properties: { context_size: 32768 } }],
+  async *chat(): AsyncGenerator<ChatChunk> {},
+  moderate(request) {
+    const key: string = request.credentials.apiKey;
+    const texts: readonly string[] = request.input;
+    void key;
+    return { results: texts.map((t) => ({ flagged: t === "x", categories: { violence: t === "x" }, category_scores: { violence: 0.5 } })) };
+  },
+});
+// @ts-expect-error -- a verdict needs `categories`
+defineModelProvider({ credentialsSchema: {}, validateCredentials() {}, listModels: () => [], async *chat() {}, moderate: () => ({ results: [{ flagged: true }] }) });
+
 // @ts-expect-error -- "audio" is not a model type
 const badModel: ModelDescriptor = { model: "x", label: "x", model_type: "audio", model_properties: { context_size: 1 } };
 
