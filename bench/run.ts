@@ -19,6 +19,8 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   plugins: async () => (await import('./plugins.js')).bench(),
   models: async () => (await import('./models.js')).bench(),
   marketplace: async () => (await import('./marketplace.js')).bench(),
+  console: async () => (await import('./console.js')).bench(),
+  gateway: async () => (await import('./gateway.js')).bench(),
 };
 
 const wanted = process.argv.slice(2);

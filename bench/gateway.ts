@@ -1,0 +1,366 @@
+/**
+ * bench/gateway: what Tessera's Service API adds to a chat message, against a
+ * zero-latency local provider speaking OpenAI's wire format, next to calling
+ * that provider directly in the same run (same machine, same HTTP client).
+ *
+ * - Added latency: p50 of blocking `POST /v1/chat-messages` minus p50 of a
+ *   direct `POST /v1/chat/completions` (one request at a time, interleaved: at
+ *   concurrency 64 latency is queueing, 64 / throughput, and is reported too).
+ * - Throughput: blocking requests per second at concurrency 64 through Tessera,
+ *   as a fraction of the provider's at concurrency 64.
+ * - Streaming: time to the first `data:` event, Tessera (`response_mode:
+ *   streaming`) minus direct (`stream: true`).
+ *
+ * On the embedded default (PGlite in the kernel's process) and, when they
+ * answer, on PostgreSQL + Redis (a fresh schema and key prefix, dropped after).
+ * The kernel runs in its own process (this file re-run with
+ * BENCH_GATEWAY_SERVE=1) and the provider in another, so the load generator
+ * here does not share an event loop with either. Every request takes the real
+ * path: key lookup, limits, end user, prompt, plugin isolate, provider call,
+ * and the conversation and message stored before the answer is sent.
+ *
+ * BENCH_GATEWAY_SECONDS (default 4) is the length of each throughput round;
+ * BENCH_GATEWAY_PROFILE=<dir> writes a CPU profile of the kernel there.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { BenchResult } from './run.js';
+import { summary } from './stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const CONCURRENCY = 64;
+const SEQUENTIAL = Number(process.env.BENCH_GATEWAY_CALLS ?? 400);
+const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 4);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** The zero-latency provider: answers at once, a JSON completion or the same as one SSE write. */
+const PROVIDER = `
+const http = require('node:http');
+const usage = { prompt_tokens: 8, completion_tokens: 2, total_tokens: 10 };
+const base = '"id":"chatcmpl-1","created":1,"model":"gpt-4o-mini"';
+const stream = [
+  'data: {' + base + ',"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\\n\\n',
+  'data: {' + base + ',"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hello there"},"finish_reason":null}]}\\n\\n',
+  'data: {' + base + ',"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\\n\\n',
+  'data: {' + base + ',"object":"chat.completion.chunk","choices":[],"usage":' + JSON.stringify(usage) + '}\\n\\n',
+  'data: [DONE]\\n\\n',
+].join('');
+const json = '{' + base + ',"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":' + JSON.stringify(usage) + '}';
+const models = JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'bench' }] });
+const server = http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
+  if (req.method === 'GET') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(models);
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    if (JSON.parse(body).stream) res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(stream);
+    else res.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('READY http://127.0.0.1:' + server.address().port + '\\n'));
+`;
+
+// ---------------------------------------------------------------- the kernel process
+
+/** Child mode: one kernel from source, configured by the environment, until SIGTERM. */
+async function serve(): Promise<void> {
+  const { loadConfig } = await import('../kernel/src/boot/config.js');
+  const { createKernel } = await import('../kernel/src/kernel.js');
+  const { createLogger } = await import('../kernel/src/logger.js');
+  const config = loadConfig(process.env);
+  const kernel = createKernel({ config, logger: createLogger(config.logLevel) });
+  await kernel.start();
+  process.stdout.write(`READY ${kernel.url}\n`);
+  process.once('SIGTERM', () => {
+    void kernel.stop().finally(() => process.exit(0));
+  });
+}
+
+if (process.env.BENCH_GATEWAY_SERVE === '1') await serve();
+
+/** Spawns `args` and waits for its `READY <url>` line. */
+async function startChild(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')}: not ready in 120 s`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /READY (\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code}`));
+    });
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+// ---------------------------------------------------------------- the client side
+
+interface Timing {
+  ok: boolean;
+  /** Request start → first byte of a `data:` frame (streams) or the full body (blocking), µs. */
+  firstUs: number;
+  totalUs: number;
+}
+
+/** One POST over a keep-alive agent, timed with the body read to the end. */
+function call(agent: Agent, url: URL, headers: Record<string, string>, payload: string, check: (body: string) => boolean): Promise<Timing> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    let firstUs = 0;
+    const req = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (!firstUs && (chunk.includes('data:') || !chunk.startsWith(':'))) firstUs = Number(process.hrtime.bigint() - t0) / 1000;
+        body += chunk;
+      });
+      res.on('end', () => {
+        const totalUs = Number(process.hrtime.bigint() - t0) / 1000;
+        resolve({ ok: res.statusCode === 200 && check(body), firstUs: firstUs || totalUs, totalUs });
+      });
+      res.on('error', () => resolve({ ok: false, firstUs: 0, totalUs: 0 }));
+    });
+    req.on('error', () => resolve({ ok: false, firstUs: 0, totalUs: 0 }));
+    req.end(payload);
+  });
+}
+
+interface Target {
+  name: string;
+  run(): Promise<Timing>;
+}
+
+/** `n` calls one after another. */
+async function sequential(target: Target, n: number): Promise<Timing[]> {
+  const out: Timing[] = [];
+  for (let i = 0; i < n; i++) out.push(await target.run());
+  return out;
+}
+
+/** `CONCURRENCY` workers calling back to back for `seconds`; requests per second and the latencies. */
+async function loaded(target: Target, seconds: number): Promise<{ rps: number; timings: Timing[] }> {
+  const timings: Timing[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) timings.push(await target.run());
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return { rps: timings.length / elapsed, timings };
+}
+
+const okCount = (timings: Timing[]) => timings.filter((t) => t.ok).length;
+const us = (values: number[]) => summary(values);
+
+async function api(base: string, method: string, path: string, body?: unknown, token?: string): Promise<any> {
+  const res = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** First-run setup, provider credentials and a published chat app with a key, as a user would do it. */
+async function provision(kernelUrl: string, providerUrl: string): Promise<{ key: string; token: string; appId: string }> {
+  await api(kernelUrl, 'POST', '/console/api/setup', { email: 'bench@example.com', name: 'Bench', password: 'bench-pass-1' });
+  const login = await api(kernelUrl, 'POST', '/console/api/login', { email: 'bench@example.com', password: 'bench-pass-1' });
+  const token = login.data.access_token as string;
+  await api(kernelUrl, 'POST', '/console/api/workspaces/current/model-providers/openai/credentials', { name: 'Bench', credentials: { api_key: 'sk-bench', base_url: `${providerUrl}/v1` } }, token);
+  const app = await api(kernelUrl, 'POST', '/console/api/apps', { name: 'Gateway bench', mode: 'chat', model_config: { model: { provider: 'openai', name: 'gpt-4o-mini', mode: 'chat', completion_params: { temperature: 0 } }, pre_prompt: 'You are terse.' } }, token);
+  await api(kernelUrl, 'POST', `/console/api/apps/${app.id}/publish`, undefined, token);
+  const key = (await api(kernelUrl, 'POST', `/console/api/apps/${app.id}/api-keys`, undefined, token)).token as string;
+  return { key, token, appId: app.id as string };
+}
+
+interface BackendFigures {
+  backend: string;
+  sequential: { calls: number; directP50Us: number; tesseraP50Us: number; addedP50Us: number; direct: ReturnType<typeof us>; tessera: ReturnType<typeof us> };
+  concurrency64: { seconds: number; directRps: number; tesseraRps: number; fraction: number; directP50Us: number; tesseraP50Us: number; addedP50Us: number; errors: number };
+  streaming: { calls: number; directFirstEventP50Us: number; tesseraFirstEventP50Us: number; addedP50Us: number };
+  /** Conversations stored during the run, as the console counts them (one per request). */
+  storedConversations: number;
+  requests: number;
+  kernelRssMb: number;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+async function measureBackend(backend: string, providerUrl: string, env: Record<string, string>): Promise<BackendFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-gateway-'));
+  const profile = process.env.BENCH_GATEWAY_PROFILE;
+  const args = ['--no-node-snapshot', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${backend}`] : []), join(here, 'gateway.ts')];
+  const { child, url } = await startChild(args, { BENCH_GATEWAY_SERVE: '1', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', BUNDLED_PLUGINS_DIR: join(root, 'plugins'), MARKETPLACE: 'off', ...env });
+  try {
+    const { key, token, appId } = await provision(url, providerUrl);
+    const directAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const tesseraAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const chatCompletions = new URL(`${providerUrl}/v1/chat/completions`);
+    const chatMessages = new URL(`${url}/v1/chat-messages`);
+    const auth = { Authorization: 'Bearer sk-bench' };
+    const appAuth = { Authorization: `Bearer ${key}` };
+    const isMessage = (b: string) => b.includes('"answer":"Hello there"');
+    const isStream = (b: string) => b.includes('"event":"message_end"');
+    let n = 0;
+    // The same question both ways: a system prompt and one user message, answered by the same provider.
+    const direct: Target = { name: 'direct', run: () => call(directAgent, chatCompletions, auth, JSON.stringify({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hi' }] }), (b) => b.includes('Hello there')) };
+    const directStream: Target = { name: 'direct-stream', run: () => call(directAgent, chatCompletions, auth, JSON.stringify({ model: 'gpt-4o-mini', temperature: 0, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hi' }] }), (b) => b.includes('[DONE]')) };
+    // 100 end users, as a real app has many: each request is one new conversation. Naming it is
+    // a second model call by design (`auto_generate_name`, default on), not gateway overhead: off here.
+    const tessera: Target = { name: 'tessera', run: () => call(tesseraAgent, chatMessages, appAuth, JSON.stringify({ inputs: {}, query: 'Hi', user: `user-${n++ % 100}`, response_mode: 'blocking', auto_generate_name: false }), isMessage) };
+    const tesseraStream: Target = { name: 'tessera-stream', run: () => call(tesseraAgent, chatMessages, appAuth, JSON.stringify({ inputs: {}, query: 'Hi', user: `user-${n++ % 100}`, response_mode: 'streaming', auto_generate_name: false }), isStream) };
+
+    // Warm up every path (JIT, isolate, pools, caches).
+    for (const target of [direct, tessera, directStream, tesseraStream]) await sequential(target, 200);
+    await loaded(direct, 1);
+    await loaded(tessera, 1);
+
+    // One at a time, interleaved in rounds so drift hits both alike.
+    const d: Timing[] = [], t: Timing[] = [], ds: Timing[] = [], ts: Timing[] = [];
+    for (let round = 0; round < 4; round++) {
+      d.push(...(await sequential(direct, SEQUENTIAL / 4)));
+      t.push(...(await sequential(tessera, SEQUENTIAL / 4)));
+      ds.push(...(await sequential(directStream, SEQUENTIAL / 4)));
+      ts.push(...(await sequential(tesseraStream, SEQUENTIAL / 4)));
+    }
+    // Concurrency 64: two rounds each, interleaved.
+    const dl: Array<{ rps: number; timings: Timing[] }> = [], tl: Array<{ rps: number; timings: Timing[] }> = [];
+    for (let round = 0; round < 2; round++) {
+      dl.push(await loaded(direct, SECONDS / 2));
+      tl.push(await loaded(tessera, SECONDS / 2));
+    }
+    directAgent.destroy();
+    tesseraAgent.destroy();
+
+    const errors = [d, t, ds, ts, ...dl.map((r) => r.timings), ...tl.map((r) => r.timings)].reduce((sum, list) => sum + list.length - okCount(list), 0);
+    const seqDirect = us(d.map((x) => x.totalUs));
+    const seqTessera = us(t.map((x) => x.totalUs));
+    const directRps = dl.reduce((s, r) => s + r.rps, 0) / dl.length;
+    const tesseraRps = tl.reduce((s, r) => s + r.rps, 0) / tl.length;
+    const loadedDirect = us(dl.flatMap((r) => r.timings.map((x) => x.totalUs)));
+    const loadedTessera = us(tl.flatMap((r) => r.timings.map((x) => x.totalUs)));
+    const firstDirect = us(ds.map((x) => x.firstUs));
+    const firstTessera = us(ts.map((x) => x.firstUs));
+    const figures: BackendFigures = {
+      backend,
+      sequential: { calls: SEQUENTIAL, directP50Us: seqDirect.p50Us, tesseraP50Us: seqTessera.p50Us, addedP50Us: Math.round(seqTessera.p50Us - seqDirect.p50Us), direct: seqDirect, tessera: seqTessera },
+      concurrency64: {
+        seconds: SECONDS,
+        directRps: Math.round(directRps),
+        tesseraRps: Math.round(tesseraRps),
+        fraction: Math.round((tesseraRps / directRps) * 1000) / 1000,
+        directP50Us: loadedDirect.p50Us,
+        tesseraP50Us: loadedTessera.p50Us,
+        addedP50Us: Math.round(loadedTessera.p50Us - loadedDirect.p50Us),
+        errors,
+      },
+      streaming: { calls: SEQUENTIAL, directFirstEventP50Us: firstDirect.p50Us, tesseraFirstEventP50Us: firstTessera.p50Us, addedP50Us: Math.round(firstTessera.p50Us - firstDirect.p50Us) },
+      storedConversations: Number((await api(url, 'GET', `/console/api/apps/${appId}/conversations?limit=1`, undefined, token)).total),
+      requests: n,
+      kernelRssMb: rssMb(child.pid!),
+    };
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+    return figures;
+  } finally {
+    await stopChild(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function reachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 1000 });
+    try {
+      await redis.connect();
+      await redis.ping();
+      return true;
+    } finally {
+      redis.disconnect();
+    }
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dropRedisPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    for (let i = 0; i < 10_000; i++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function bench(): Promise<BenchResult> {
+  const provider = await startChild(['-e', PROVIDER], {});
+  const results: BackendFigures[] = [];
+  try {
+    // The embedded default: PGlite inside the kernel's process.
+    results.push(await measureBackend('embedded', provider.url, {}));
+    if (await reachable()) {
+      const schema = `bench_gw_${process.pid}_${Date.now().toString(36)}`;
+      const prefix = `bench-gateway:${process.pid}:${Date.now().toString(36)}`;
+      try {
+        results.push(await measureBackend('postgres+redis', provider.url, { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_PREFIX: prefix }));
+      } finally {
+        const client = new pg.Client({ connectionString: DATABASE_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.end();
+        await dropRedisPrefix(prefix);
+      }
+    } else process.stdout.write('PostgreSQL or Redis not reachable: measured the embedded default only\n');
+  } finally {
+    await stopChild(provider.child);
+  }
+  const targets: BenchResult['targets'] = {};
+  for (const r of results) {
+    targets[`${r.backend}: added p50 latency, blocking chat`] = { target: `< 1000 µs, got ${r.sequential.addedP50Us} µs (one at a time; at concurrency 64: ${r.concurrency64.addedP50Us} µs)`, met: r.sequential.addedP50Us < 1000 };
+    targets[`${r.backend}: throughput at concurrency 64, fraction of direct`] = { target: `≥ 0.5, got ${r.concurrency64.fraction} (${r.concurrency64.tesseraRps} of ${r.concurrency64.directRps} req/s)`, met: r.concurrency64.fraction >= 0.5 };
+    targets[`${r.backend}: added time to first streamed event`] = { target: `< 3000 µs, got ${r.streaming.addedP50Us} µs`, met: r.streaming.addedP50Us < 3000 };
+    targets[`${r.backend}: no failed requests`] = { target: `0, got ${r.concurrency64.errors}`, met: r.concurrency64.errors === 0 };
+    targets[`${r.backend}: every request's conversation stored before its answer`] = { target: `${r.requests} stored, got ${r.storedConversations}`, met: r.storedConversations === r.requests };
+  }
+  return { name: 'gateway', machine: { node: process.version, cpus: cpus().length, platform: process.platform }, figures: { backends: results }, targets };
+}

@@ -1,0 +1,381 @@
+import { PassThrough } from 'node:stream';
+import type Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import { InputError, TesseraError } from '../errors.js';
+import { callerOf } from '../http/auth.js';
+import type { ConnectionTracker } from '../http/connections.js';
+import { toErrorBody } from '../http/error-middleware.js';
+import { unix } from '../identity/models.js';
+import type { Apps, RunnableApp } from './apps.js';
+import type { AppConfig } from './config.js';
+import type { Conversations } from './conversations.js';
+import type { Generator, Prepared } from './generate.js';
+import type { Limiter } from './limits.js';
+import { moderateInput } from './moderation.js';
+import { fitMemory, type HistoryTurn } from './prompt.js';
+import { ANONYMOUS_USER, appGate, ownerOf, publishedOf, runnableOf } from './service-routes.js';
+import type { AppEvent } from './turn.js';
+
+export interface OpenAiRouteDeps {
+  readonly apps: Apps;
+  readonly conversations: Conversations;
+  readonly generator: Generator;
+  readonly limiter: Limiter;
+  readonly tracker: ConnectionTracker;
+  /** Resolves the app key onto `ctx.state.caller`. */
+  readonly appKey: Middleware;
+  /** Concurrent generations allowed per API key (0 = unlimited). */
+  readonly keyConcurrency: number;
+}
+
+/** OpenAI's error body. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** Our coded errors in OpenAI's shape (OpenAI SDKs read `error.message`, `type`, `param`, `code`). */
+export function openAiError(error: unknown): { status: number; body: OpenAiErrorBody } {
+  const { status, code, message, params } = toErrorBody(error);
+  let type = 'invalid_request_error';
+  let mapped: string | null = code;
+  if (status === 401) mapped = 'invalid_api_key';
+  else if (status === 403) type = 'permission_error';
+  else if (status === 429) {
+    type = 'requests';
+    mapped = 'rate_limit_exceeded';
+  } else if (status >= 500) type = 'server_error';
+  if (code === 'provider_quota_exceeded') type = mapped = 'insufficient_quota';
+  // Fields of the request we build from `messages` are named as the client sent them.
+  const param = params === undefined ? null : params === 'query' ? 'messages' : params;
+  return { status, body: { error: { message, type, param, code: mapped } } };
+}
+
+/** Answers every error below it in OpenAI's shape, with our status and headers. */
+function openAiErrors(): Middleware {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (ctx.headerSent || !ctx.writable) throw error;
+      const { status, body } = openAiError(error);
+      ctx.status = status;
+      ctx.body = body;
+      if (error instanceof TesseraError && error.headers) ctx.set(error.headers);
+      if (status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="api"');
+    }
+  };
+}
+
+/** The app as an OpenAI model object. */
+function modelView(runnable: RunnableApp<AppConfig | null>) {
+  const { app } = runnable;
+  return { id: app.id, object: 'model', created: unix(app.created_at) ?? 0, owned_by: 'tessera', name: app.name };
+}
+
+/** `model` must name the key's app, by id or by name; else 404 `model_not_found` as OpenAI answers it. */
+function checkModel(ctx: Context, model: unknown): void {
+  const { app } = runnableOf(ctx);
+  if (typeof model !== 'string' || model.trim() === '') throw new InputError('you must provide a model parameter', 'model');
+  if (model !== app.id && model.trim() !== app.name) {
+    throw new TesseraError(404, 'model_not_found', `The model \`${model}\` does not exist or you do not have access to it. This API key serves the app "${app.name}" (model id ${app.id}).`, { params: 'model' });
+  }
+}
+
+interface ParsedMessages {
+  /** Client system (and developer) messages, in order. */
+  system: string;
+  history: HistoryTurn[];
+  /** The trailing user message(s): the query. */
+  query: string;
+  /** `image_url` parts of the trailing user message(s), as Service API `files[]`. */
+  files: Array<{ type: 'image'; transfer_method: 'remote_url'; url: string }>;
+}
+
+function textOf(content: unknown, at: string, images?: ParsedMessages['files']): string {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) throw new InputError(`${at}.content must be a string or a list of content parts.`, `${at}.content`);
+  const texts: string[] = [];
+  content.forEach((part: unknown, i) => {
+    const p = (part ?? {}) as { type?: unknown; text?: unknown; image_url?: unknown };
+    if (p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
+    else if (p.type === 'image_url') {
+      const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url as { url?: unknown } | undefined)?.url;
+      if (typeof url !== 'string') throw new InputError(`${at}.content[${i}].image_url.url must be a string.`, `${at}.content`);
+      images?.push({ type: 'image', transfer_method: 'remote_url', url });
+    } else throw new InputError(`${at}.content[${i}]: only text and image_url parts are supported.`, `${at}.content`);
+  });
+  return texts.join('\n');
+}
+
+/**
+ * OpenAI `messages` onto an app turn: system/developer messages are collected,
+ * earlier user → assistant exchanges become the history, and the user
+ * message(s) after the last assistant message are the query.
+ */
+export function parseMessages(raw: unknown): ParsedMessages {
+  if (!Array.isArray(raw) || raw.length === 0) throw new InputError('messages must be a non-empty list.', 'messages');
+  const system: string[] = [];
+  const turns: Array<{ role: 'user' | 'assistant'; content: unknown; at: string }> = [];
+  raw.forEach((m: unknown, i) => {
+    const at = `messages[${i}]`;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(`${at} must be an object.`, at);
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (role === 'system' || role === 'developer') system.push(textOf(content, at));
+    else if (role === 'user' || role === 'assistant') turns.push({ role, content, at });
+    else if (role === 'tool' || role === 'function') throw new InputError(`${at}: ${role} messages are not supported: the app calls its own tools.`, `${at}.role`);
+    else throw new InputError(`${at}.role must be one of system, developer, user, assistant.`, `${at}.role`);
+  });
+  let last = turns.length;
+  while (last > 0 && turns[last - 1]!.role === 'user') last--;
+  if (last === turns.length) throw new InputError('The last message must be a user message.', 'messages');
+  const files: ParsedMessages['files'] = [];
+  const query = turns
+    .slice(last)
+    .map((t) => textOf(t.content, t.at, files))
+    .join('\n\n');
+  const history: HistoryTurn[] = [];
+  let pending: string[] = [];
+  for (const turn of turns.slice(0, last)) {
+    const text = textOf(turn.content, turn.at);
+    if (turn.role === 'user') pending.push(text);
+    else {
+      history.push({ query: pending.join('\n\n'), answer: text });
+      pending = [];
+    }
+  }
+  return { system: system.filter((s) => s.trim() !== '').join('\n\n'), history, query, files };
+}
+
+function objectField(input: Record<string, unknown>, name: string): Record<string, unknown> | undefined {
+  const value = input[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${name} must be an object.`, name);
+  return value as Record<string, unknown>;
+}
+
+/** What one turn produced, folded from the app's events. */
+interface Outcome {
+  content: string;
+  filtered: boolean;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+function usageOf(end: AppEvent): Outcome['usage'] {
+  const usage = ((end.metadata as { usage?: Record<string, unknown> } | undefined)?.usage ?? {}) as Record<string, unknown>;
+  const prompt = Number(usage.prompt_tokens) || 0;
+  const completion = Number(usage.completion_tokens) || 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: Number(usage.total_tokens) || prompt + completion };
+}
+
+const eventError = (event: AppEvent) => new TesseraError(Number(event.status) || 500, String(event.code ?? 'internal_server_error'), String(event.message ?? 'The generation failed.'));
+/** Text deltas of the answer: plain chat and completion (`message`), agents' final answer (`agent_message`). */
+const isText = (event: AppEvent) => (event.event === 'message' || event.event === 'agent_message') && typeof event.answer === 'string';
+
+const KEEP_ALIVE_MS = 10_000;
+
+/**
+ * `/v1` routes in OpenAI's dialect, so OpenAI SDKs and tools can use an app:
+ * `POST /chat/completions` (blocking and streamed) and `GET /models`. The app
+ * key selects the app; `model` names it (its id or its name).
+ */
+export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): void {
+  const { apps, conversations, generator, limiter, tracker } = deps;
+  const gate = [openAiErrors(), deps.appKey, appGate(apps)];
+
+  service.get('/models', ...gate, (ctx) => {
+    ctx.body = { object: 'list', data: [modelView(runnableOf(ctx))] };
+  });
+  service.get('/models/:model', ...gate, (ctx) => {
+    checkModel(ctx, ctx.params.model);
+    ctx.body = modelView(runnableOf(ctx));
+  });
+
+  service.post('/chat/completions', ...gate, async (ctx) => {
+    const input = ctx.request.body as unknown;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InputError('The request body must be a JSON object.', 'body');
+    const body = input as Record<string, unknown>;
+    checkModel(ctx, body.model);
+    const runnable = publishedOf(ctx);
+    const { app, config } = runnable;
+    if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new InputError('stream must be a boolean.', 'stream');
+    if (body.n !== undefined && body.n !== null && body.n !== 1) throw new InputError('Only n = 1 is supported.', 'n');
+    const stream = body.stream === true;
+    const includeUsage = stream && (objectField(body, 'stream_options')?.include_usage === true);
+    let user = ANONYMOUS_USER;
+    if (body.user !== undefined && body.user !== null && body.user !== '') {
+      if (typeof body.user !== 'string' || body.user.length > 255) throw new InputError('user must be a string of at most 255 characters.', 'user');
+      user = body.user;
+    }
+    const inputs = objectField(body, 'inputs') ?? {};
+    if (body.files !== undefined && body.files !== null && !Array.isArray(body.files)) throw new InputError('files must be a list.', 'files');
+    const parsed = parseMessages(body.messages);
+    const files = [...((body.files as unknown[] | undefined) ?? []), ...parsed.files];
+
+    // Client system messages follow the app's own prompt (chat and agent apps); the app's input moderation covers them.
+    let effective = runnable;
+    if (app.mode !== 'completion' && parsed.system) {
+      if (moderateInput(config, {}, parsed.system).flagged) throw new InputError(config.sensitive_word_avoidance.configs.inputs_config.preset_response || 'The system message contains content that cannot be processed.', 'messages', 'content_filter');
+      effective = { ...runnable, config: { ...config, pre_prompt: [config.pre_prompt, parsed.system].filter((p) => p.trim() !== '').join('\n\n') } };
+    }
+
+    const caller = callerOf(ctx);
+    await limiter.hit(`key:${caller.keyId}`, app.api_rpm);
+    const owner = await ownerOf(ctx, conversations, user);
+    const completion = app.mode === 'completion';
+    // The client's history is held to the app's memory budget, newest turns first, like stored memory.
+    const history = completion || parsed.history.length === 0 ? [] : await fitMemory(config.model.name, [...parsed.history].reverse(), config.memory.max_tokens);
+    const prepared = await generator.prepare(effective, {
+      endpoint: completion ? 'completion' : 'chat',
+      query: completion ? '' : parsed.query,
+      inputs: completion ? { ...inputs, query: parsed.query } : inputs,
+      files: files.length ? files : undefined,
+      autoGenerateName: false,
+      owner,
+      source: 'api',
+      ...(completion ? {} : { history }),
+    });
+    const releaseApp = await limiter.acquire(`app:${app.id}`, app.max_active_requests);
+    let releaseKey: () => void;
+    try {
+      releaseKey = await limiter.acquire(`key:${caller.keyId}`, deps.keyConcurrency);
+    } catch (error) {
+      releaseApp();
+      throw error;
+    }
+    const release = () => {
+      releaseApp();
+      releaseKey();
+    };
+    const model = String(body.model);
+    if (stream) await streamed(ctx, generator, prepared, model, includeUsage, tracker, release);
+    else await blocking(ctx, generator, prepared, model, release);
+  });
+}
+
+async function blocking(ctx: Context, generator: Generator, prepared: Prepared, model: string, release: () => void): Promise<void> {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
+  };
+  ctx.res.once('close', onClose);
+  try {
+    const outcome: Outcome = { content: '', filtered: false, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
+    let ended = false;
+    for await (const event of generator.run(prepared, controller.signal)) {
+      if (isText(event)) outcome.content += event.answer as string;
+      else if (event.event === 'message_replace') {
+        outcome.content = String(event.answer ?? '');
+        outcome.filtered = true;
+      } else if (event.event === 'message_end') {
+        outcome.usage = usageOf(event);
+        ended = true;
+      } else if (event.event === 'error') throw eventError(event);
+    }
+    if (!ended) throw new TesseraError(500, 'internal_server_error', 'The generation ended without an answer.');
+    ctx.body = {
+      id: `chatcmpl-${prepared.messageId}`,
+      object: 'chat.completion',
+      created: prepared.createdAt,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: outcome.content, refusal: null }, logprobs: null, finish_reason: outcome.filtered ? 'content_filter' : 'stop' }],
+      usage: outcome.usage,
+    };
+  } finally {
+    ctx.res.off('close', onClose);
+    release();
+  }
+}
+
+/**
+ * Streams `chat.completion.chunk`s. Headers go out with the first event, so a
+ * failure before any output (a provider refusing the call) is still a plain
+ * HTTP error the SDK raises as such; later failures arrive as a `data:
+ * {"error":…}` frame, which OpenAI SDKs raise too. Keep-alives are SSE comments
+ * (OpenAI SDKs would choke on Dify's `event: ping`).
+ */
+async function streamed(ctx: Context, generator: Generator, prepared: Prepared, model: string, includeUsage: boolean, tracker: ConnectionTracker, release: () => void): Promise<void> {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
+  };
+  ctx.res.once('close', onClose);
+  const events = generator.run(prepared, controller.signal);
+  let first: IteratorResult<AppEvent>;
+  try {
+    first = await events.next();
+    if (first.done) throw new TesseraError(500, 'internal_server_error', 'The generation ended without an answer.');
+    if (first.value.event === 'error') throw eventError(first.value);
+  } catch (error) {
+    ctx.res.off('close', onClose);
+    release();
+    await events.return(undefined);
+    throw error;
+  }
+
+  const out = new PassThrough();
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  ctx.status = 200;
+  ctx.body = out;
+  const base = { id: `chatcmpl-${prepared.messageId}`, object: 'chat.completion.chunk', created: prepared.createdAt, model };
+  let closed = false;
+  const write = (frame: string) => {
+    if (!closed) out.write(frame);
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`);
+  const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  keepAlive.unref();
+  const untrack = tracker.trackStream(() => controller.abort(new Error('server shutting down')));
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    untrack();
+    out.end();
+  };
+  ctx.res.once('close', close);
+
+  void (async () => {
+    let roleSent = false;
+    let filtered = false;
+    let usage: Outcome['usage'] | undefined;
+    let failed: AppEvent | undefined;
+    const handle = (event: AppEvent) => {
+      if (isText(event)) {
+        chunk(roleSent ? { content: event.answer } : { role: 'assistant', content: event.answer }, null);
+        roleSent = true;
+      } else if (event.event === 'message_replace') filtered = true;
+      else if (event.event === 'message_end') usage = usageOf(event);
+      else if (event.event === 'error') failed = event;
+      else if (!roleSent) {
+        // An agent's first step: the client learns the answer has begun.
+        chunk({ role: 'assistant', content: '' }, null);
+        roleSent = true;
+      }
+    };
+    try {
+      handle(first.value);
+      for await (const event of events) {
+        if (closed) continue;
+        handle(event);
+      }
+      if (failed) {
+        write(`data: ${JSON.stringify(openAiError(eventError(failed)).body)}\n\n`);
+      } else {
+        if (!roleSent) chunk({ role: 'assistant', content: '' }, null);
+        chunk({}, filtered ? 'content_filter' : 'stop');
+        if (includeUsage && usage) write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+        write('data: [DONE]\n\n');
+      }
+    } catch (error) {
+      write(`data: ${JSON.stringify(openAiError(error).body)}\n\n`);
+    } finally {
+      ctx.res.off('close', onClose);
+      release();
+      close();
+    }
+  })();
+}
+
