@@ -216,6 +216,13 @@ function refuse(error: string): PublishCheck {
  * Understands ustar prefixes and pax `path` records.
  */
 export function readPackageJsonFromTarball(tgz: Buffer, maxUnpackedBytes = DEFAULT_MAX_UNPACKED): unknown {
+  const found = readTopLevelFile(tgz, (name) => name === "package.json", maxUnpackedBytes);
+  if (!found) throw new Error("no package.json at the top of the tarball");
+  return JSON.parse(found.toString("utf8"));
+}
+
+/** The first file at the package's top level whose name matches (e.g. README.md), or undefined. */
+export function readTopLevelFile(tgz: Buffer, matches: (name: string) => boolean, maxUnpackedBytes = DEFAULT_MAX_UNPACKED): Buffer | undefined {
   const tar = gunzipSync(tgz, { maxOutputLength: maxUnpackedBytes });
   let offset = 0;
   let paxPath: string | undefined;
@@ -243,10 +250,9 @@ export function readPackageJsonFromTarball(tgz: Buffer, maxUnpackedBytes = DEFAU
     paxPath = undefined;
     if (type !== "0" && type !== "\0" && type !== "") continue;
     const segments = path.split("/").filter((s) => s !== "" && s !== ".");
-    if (segments.length === 2 && segments[1] === "package.json") found = Buffer.from(data);
+    if (!found && segments.length === 2 && matches(segments[1]!)) found = Buffer.from(data);
   }
-  if (!found) throw new Error("no package.json at the top of the tarball");
-  return JSON.parse(found.toString("utf8"));
+  return found;
 }
 
 function parsePaxPath(data: Buffer): string | undefined {

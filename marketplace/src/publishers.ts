@@ -7,7 +7,7 @@
 
 /** An error answer from the registry. */
 import { publishPackage, type PackageSignature } from "@tessera/sdk/publishing";
-import { readPackageJsonFromTarball } from "./manifest-guard.js";
+import { readPackageJsonFromTarball, readTopLevelFile } from "./manifest-guard.js";
 
 export class RegistryHttpError extends Error {
   constructor(
@@ -166,6 +166,9 @@ function trim(url: string): string {
  */
 export async function publishTarball(url: string, token: string, tarball: Buffer, signature?: PackageSignature): Promise<{ name: string; version: string }> {
   const pkg = readPackageJsonFromTarball(tarball) as Record<string, unknown>;
+  // As `npm publish` does: the README travels in the metadata, so the catalog can show it.
+  const readme = readTopLevelFile(tarball, (name) => /^readme(\.md|\.markdown|\.txt)?$/i.test(name));
+  if (readme && typeof pkg.readme !== "string") pkg.readme = readme.toString("utf8").slice(0, 64 * 1024);
   try {
     const { name, version } = await publishPackage(url, token, pkg, tarball, signature);
     return { name, version };

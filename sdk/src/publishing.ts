@@ -29,6 +29,7 @@ export async function publishPackage(registryUrl: string, token: string, package
     _id: name,
     name,
     ...(typeof packageJson.description === 'string' ? { description: packageJson.description } : {}),
+    ...(typeof packageJson.readme === 'string' ? { readme: packageJson.readme } : {}),
     'dist-tags': { latest: version },
     versions: {
       [version]: {

@@ -105,7 +105,9 @@ async function seed(url: string, storageDir: string, pluginsDir: string, trust: 
       const existing = await packument(url, parsed.name, { token });
       if (existing?.versions && parsed.version in existing.versions) continue;
       const tarball = await pack(dir, packageJson.files ?? [parsed.manifest.main]);
-      await publishPackage(url, token, packageJson as Record<string, unknown>, tarball, signPackage(key, parsed.name, parsed.version, tarballIntegrity(tarball)));
+      // As `npm publish` does: the README travels in the metadata, so the catalog can show it.
+      const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8').slice(0, 64 * 1024) : undefined;
+      await publishPackage(url, token, { ...(packageJson as Record<string, unknown>), ...(readme ? { readme } : {}) }, tarball, signPackage(key, parsed.name, parsed.version, tarballIntegrity(tarball)));
       seeded.push(`${parsed.name}@${parsed.version}`);
     } catch (error) {
       warn(`first-party plugin in ${dir} not seeded into the marketplace: ${(error as Error).message}`);

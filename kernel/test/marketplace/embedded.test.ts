@@ -31,6 +31,9 @@ describe('the embedded marketplace', function () {
     expect((await first.api('GET', '/ready')).body.checks.marketplace).to.equal(`ok (embedded ${url})`);
     // Seeded plugins are signed with this install's own key, which it trusts: they install like any other.
     const { token } = await setupOwner(first.api);
+    // The README travels with the metadata, as with `npm publish`, so the catalog shows it.
+    const detail = await first.api('GET', `/console/api/marketplace/plugins/${encodeURIComponent('@tessera/plugin-calculator')}`, { token });
+    expect(detail.body.readme).to.contain('calculat');
     const installed = await first.api('POST', `/console/api/marketplace/plugins/${encodeURIComponent('@tessera/plugin-calculator')}/install`, { token, body: { granted_permissions: {} } });
     expect(installed.status).to.equal(201);
     const sum = await first.api('POST', `/console/api/tools/${encodeURIComponent('@tessera/plugin-calculator')}/calculate/invoke`, { token, body: { arguments: { expression: '6 * 7' } } });
