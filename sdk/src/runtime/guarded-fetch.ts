@@ -158,8 +158,8 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 export function createGuardedFetch(options: GuardedFetchOptions): (request: GuardedRequest) => Promise<GuardedResponse> {
   const grant = options.grant;
   const agents: Agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 60_000 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8, timeout: 60_000 }),
+    http: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 }),
   };
   const allow = parseAllowPrivate(grant.allowPrivate);
   const maxRedirects = options.maxRedirects ?? 5;
