@@ -180,7 +180,7 @@ describe('app DSL import and export (HTTP)', function () {
     }
   });
 
-  it('asks to confirm a newer DSL (202 pending, no app), then creates the app on confirm, once', async () => {
+  it('asks to confirm a newer DSL (202, status pending, no app), then creates the app on confirm, once', async () => {
     const before = await appCount();
     const newer = withVersion(fixture('chat-app.yml'), '0.7.0').replace('provider: langgenius/openai/openai', 'provider: openai');
     const res = await importYaml(newer, { name: 'Old bot' });
