@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
+import { objectBody, queryInt, queryString } from '../http/validate.js';
+import { authOf } from '../http/auth.js';
 import type { Context, Middleware } from 'koa';
 import { InputError, NotFoundError } from '../errors.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import type { Annotations, ReplyAction, ReplySettings } from './annotations.js';
 import type { Apps } from './apps.js';
 import { appGate, runnableOf } from './service-routes.js';
@@ -18,16 +19,7 @@ export interface AnnotationRouteDeps {
 const QUESTION_MAX = 10_000;
 const ANSWER_MAX = 100_000;
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
-function body(ctx: Context): Record<string, unknown> {
-  const value = ctx.request.body as unknown;
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('The request body must be a JSON object.', 'body');
-  return value as Record<string, unknown>;
-}
 
 function text(input: Record<string, unknown>, name: 'question' | 'answer', required: boolean): string | undefined {
   const value = input[name];
@@ -41,12 +33,8 @@ function text(input: Record<string, unknown>, name: 'question' | 'answer', requi
 }
 
 function listOptions(ctx: Context) {
-  const page = Number(ctx.query.page ?? 1);
-  if (!Number.isInteger(page) || page < 1 || page > 99999) throw new InputError('page must be an integer from 1 to 99999.', 'page');
-  const limit = Number(ctx.query.limit ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InputError('limit must be an integer from 1 to 100.', 'limit');
-  const raw = Array.isArray(ctx.query.keyword) ? ctx.query.keyword[0] : ctx.query.keyword;
-  return { page, limit, keyword: raw ? raw.slice(0, 255) : undefined };
+  const keyword = queryString(ctx, 'keyword');
+  return { page: queryInt(ctx, 'page', 1, 1, 99999), limit: queryInt(ctx, 'limit', 20, 1, 100), keyword: keyword?.slice(0, 255) };
 }
 
 function actionOf(ctx: Context): ReplyAction {
@@ -81,7 +69,7 @@ function replySettings(input: Record<string, unknown>, action: ReplyAction): Rep
  */
 export function registerAnnotationRoutes(console: Router, service: Router, deps: AnnotationRouteDeps): void {
   const { apps, annotations, guard } = deps;
-  const appOf = (ctx: Context) => apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+  const appOf = (ctx: Context) => apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
 
   console.get('/apps/:app_id/annotations', ...guard('apps.view'), async (ctx) => {
     const app = await appOf(ctx);
@@ -89,13 +77,13 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
   });
   console.post('/apps/:app_id/annotations', ...guard('apps.edit'), async (ctx) => {
     const app = await appOf(ctx);
-    const input = body(ctx);
+    const input = objectBody(ctx);
     ctx.status = 201;
-    ctx.body = await annotations.create(app, { question: text(input, 'question', true)!, answer: text(input, 'answer', true)! }, auth(ctx).accountId);
+    ctx.body = await annotations.create(app, { question: text(input, 'question', true)!, answer: text(input, 'answer', true)! }, authOf(ctx).accountId);
   });
   console.put('/apps/:app_id/annotations/:annotation_id', ...guard('apps.edit'), async (ctx) => {
     const app = await appOf(ctx);
-    const input = body(ctx);
+    const input = objectBody(ctx);
     ctx.body = await annotations.update(app, ctx.params.annotation_id!, { question: text(input, 'question', false), answer: text(input, 'answer', false) });
   });
   console.delete('/apps/:app_id/annotations/:annotation_id', ...guard('apps.edit'), async (ctx) => {
@@ -109,7 +97,7 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
   console.post('/apps/:app_id/annotation-reply/:action', ...guard('apps.edit'), async (ctx) => {
     const app = await appOf(ctx);
     const action = actionOf(ctx);
-    const job = await annotations.setReply(app.workspace_id, app.id, action, replySettings(body(ctx), action), auth(ctx).accountId);
+    const job = await annotations.setReply(app.workspace_id, app.id, action, replySettings(objectBody(ctx), action), authOf(ctx).accountId);
     ctx.body = { job_id: job.job_id, job_status: job.job_status };
   });
   console.get('/apps/:app_id/annotation-reply/:action/status/:job_id', ...guard('apps.view'), async (ctx) => {
@@ -122,12 +110,12 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
     ctx.body = await annotations.list(runnableOf(ctx).app.id, listOptions(ctx));
   });
   service.post('/apps/annotations', ...gate, async (ctx) => {
-    const input = body(ctx);
+    const input = objectBody(ctx);
     ctx.status = 201;
     ctx.body = await annotations.create(runnableOf(ctx).app, { question: text(input, 'question', true)!, answer: text(input, 'answer', true)! }, null);
   });
   service.put('/apps/annotations/:annotation_id', ...gate, async (ctx) => {
-    const input = body(ctx);
+    const input = objectBody(ctx);
     ctx.body = await annotations.update(runnableOf(ctx).app, ctx.params.annotation_id!, { question: text(input, 'question', false), answer: text(input, 'answer', false) });
   });
   service.delete('/apps/annotations/:annotation_id', ...gate, async (ctx) => {
@@ -137,7 +125,7 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
   service.post('/apps/annotation-reply/:action', ...gate, async (ctx) => {
     const { app } = runnableOf(ctx);
     const action = actionOf(ctx);
-    const job = await annotations.setReply(app.workspace_id, app.id, action, replySettings(body(ctx), action), null);
+    const job = await annotations.setReply(app.workspace_id, app.id, action, replySettings(objectBody(ctx), action), null);
     ctx.body = { job_id: job.job_id, job_status: job.job_status };
   });
   service.get('/apps/annotation-reply/:action/status/:job_id', ...gate, async (ctx) => {

@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus.js';
 import { type App, unix } from '../identity/models.js';
 import type { ModelRuntime } from '../models/model-runtime.js';
 import type { Apps, RunnableApp } from './apps.js';
-import { type AppConfig, loadConfig, normalizeConfig } from './config.js';
+import { type AppConfig, normalizeConfig } from './config.js';
 import { isUuid } from './conversations.js';
 
 /** The embedding model annotation reply uses when neither the app nor the workspace names one. */
@@ -202,7 +202,7 @@ export class Annotations {
       if (action === 'enable') {
         if (settings.score_threshold !== undefined) patch.score_threshold = settings.score_threshold;
         if (settings.embedding_provider_name && settings.embedding_model_name) patch.embedding_model = { embedding_provider_name: settings.embedding_provider_name, embedding_model_name: settings.embedding_model_name };
-        const config = normalizeConfig(app.mode, { annotation_reply: patch }, (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config));
+        const config = normalizeConfig(app.mode, { annotation_reply: patch }, await this.deps.apps.effectiveConfig(app));
         const model = await this.embeddingModel(app.workspace_id, config);
         this.indexes.delete(app.id);
         await this.index(app, model);
@@ -226,7 +226,7 @@ export class Annotations {
 
   /** The annotation reply settings an app's console shows. */
   async settings(app: App) {
-    const config = (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config);
+    const config = await this.deps.apps.effectiveConfig(app);
     const model = await this.embeddingModel(app.workspace_id, config);
     return { enabled: config.annotation_reply.enabled, score_threshold: config.annotation_reply.score_threshold, embedding_model: { embedding_provider_name: model.provider, embedding_model_name: model.model } };
   }
@@ -237,20 +237,12 @@ export class Annotations {
   }
 
   private async applyReplyConfig(app: App, patch: Record<string, unknown>, by: string | null): Promise<void> {
-    const { knex } = this.deps;
     const fresh = await this.deps.apps.get(app.workspace_id, app.id);
     await this.deps.apps.saveDraft(app.workspace_id, app.id, { annotation_reply: patch });
     const published = await this.deps.apps.publishedConfig(fresh);
     if (!published) return;
     const config = normalizeConfig(fresh.mode, { annotation_reply: patch }, published.config);
-    await knex.transaction(async (trx) => {
-      const last = (await trx('app_versions').where({ app_id: app.id }).max({ v: 'version' }).first()) as { v: number | null } | undefined;
-      const id = randomUUID();
-      await trx('app_versions').insert({ id, app_id: app.id, version: (Number(last?.v) || 0) + 1, config: JSON.stringify(config), created_by: by });
-      await trx('apps').where({ id: app.id }).update({ published_version_id: id, published_at: trx.fn.now(), updated_at: trx.fn.now() });
-    });
-    // Every process drops its cached published config of the app.
-    await this.deps.events.publish('cache.invalidate', { scope: 'app', key: app.id });
+    await this.deps.apps.publishConfig(app.id, JSON.stringify(config), by);
   }
 
   /** The app's embedding model: its own choice, else the workspace default, else the local lexical one. */
@@ -266,7 +258,7 @@ export class Annotations {
   /** The question's embedding with the app's current model, or undefined when the model fails (it is retried at reply). */
   private async embedQuestion(app: App, question: string): Promise<{ embedding: string; model: string } | undefined> {
     try {
-      const config = (await this.deps.apps.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config);
+      const config = await this.deps.apps.effectiveConfig(app);
       const model = await this.embeddingModel(app.workspace_id, config);
       const [vector] = (await this.deps.runtime.embed(app.workspace_id, model.provider, { model: model.model, input: [question], input_type: 'document' })).vectors;
       return vector ? { embedding: JSON.stringify(vector), model: model.key } : undefined;

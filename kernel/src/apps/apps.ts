@@ -136,11 +136,16 @@ export class Apps {
   /** Publishes the draft as the next version; the Service API runs it from now on. */
   async publish(workspaceId: string, appId: string, by: string | null): Promise<void> {
     const app = await this.get(workspaceId, appId);
+    await this.publishConfig(app.id, app.draft_config, by);
+  }
+
+  /** Stores `config` (JSON text) as the app's next version and makes it the published one, in every process. */
+  async publishConfig(appId: string, config: string, by: string | null): Promise<void> {
     await this.knex.transaction(async (trx) => {
-      const last = (await trx('app_versions').where({ app_id: app.id }).max({ v: 'version' }).first()) as { v: number | null } | undefined;
+      const last = (await trx('app_versions').where({ app_id: appId }).max({ v: 'version' }).first()) as { v: number | null } | undefined;
       const id = randomUUID();
-      await trx('app_versions').insert({ id, app_id: app.id, version: (Number(last?.v) || 0) + 1, config: app.draft_config, created_by: by });
-      await trx('apps').where({ id: app.id }).update({ published_version_id: id, published_at: trx.fn.now(), updated_at: trx.fn.now() });
+      await trx('app_versions').insert({ id, app_id: appId, version: (Number(last?.v) || 0) + 1, config, created_by: by });
+      await trx('apps').where({ id: appId }).update({ published_version_id: id, published_at: trx.fn.now(), updated_at: trx.fn.now() });
     });
     await this.invalidate(appId);
   }
@@ -155,12 +160,7 @@ export class Apps {
     const source = await this.get(workspaceId, appId);
     const published = await this.publishedConfig(source);
     const copy = await this.create(workspaceId, { name: name ?? `${source.name} (copy)`, mode: source.mode as AppMode, description: source.description, icon: source.icon, icon_type: source.icon_type, icon_background: source.icon_background, model_config: loadConfig(source.mode, source.draft_config) }, by);
-    if (published) {
-      const draft = copy.draft_config;
-      await copy.$query().patch({ draft_config: JSON.stringify(published.config) });
-      await this.publish(workspaceId, copy.id, by);
-      await copy.$query().patch({ draft_config: draft });
-    }
+    if (published) await this.publishConfig(copy.id, JSON.stringify(published.config), by);
     return this.get(workspaceId, copy.id);
   }
 
@@ -182,6 +182,11 @@ export class Apps {
     if (!app.published_version_id) return undefined;
     const row = (await this.knex('app_versions').where({ id: app.published_version_id }).first('config')) as { config: string } | undefined;
     return row ? { config: loadConfig(app.mode, row.config), versionId: app.published_version_id } : undefined;
+  }
+
+  /** The config in effect: the published one, else (never published) the draft. */
+  async effectiveConfig(app: App): Promise<AppConfig> {
+    return (await this.publishedConfig(app))?.config ?? loadConfig(app.mode, app.draft_config);
   }
 
   /** The app as the Service API runs it, cached; undefined if it is gone. */

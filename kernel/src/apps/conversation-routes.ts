@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { objectBody, queryInt, queryString } from '../http/validate.js';
 import type { Context, Middleware } from 'koa';
 import { InputError, NotFoundError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
@@ -17,24 +18,8 @@ export interface ConversationRouteDeps {
   readonly appKey: Middleware;
 }
 
-function limitOf(ctx: Context, fallback = 20): number {
-  const raw = ctx.query.limit;
-  if (raw === undefined || raw === '') return fallback;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InputError('limit must be an integer from 1 to 100.', 'limit');
-  return limit;
-}
 
-function stringParam(ctx: Context, name: string): string | undefined {
-  const raw = ctx.query[name];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value === undefined || value === '' ? undefined : value;
-}
 
-function jsonBody(ctx: Context): Record<string, unknown> {
-  const value = ctx.request.body as unknown;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
 
 const SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at'];
 
@@ -48,18 +33,18 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
 
   service.get('/messages', ...gate, async (ctx) => {
     chatOnly(ctx);
-    const conversationId = stringParam(ctx, 'conversation_id');
+    const conversationId = queryString(ctx, 'conversation_id');
     if (!conversationId) throw new InputError('conversation_id is required', 'conversation_id');
     const owner = await ownerOf(ctx, conversations, userOf(ctx, 'query', true));
-    ctx.body = await conversations.messages(runnableOf(ctx).app.id, owner, conversationId, stringParam(ctx, 'first_id'), limitOf(ctx));
+    ctx.body = await conversations.messages(runnableOf(ctx).app.id, owner, conversationId, queryString(ctx, 'first_id'), queryInt(ctx, 'limit', 20, 1, 100));
   });
 
   service.get('/conversations', ...gate, async (ctx) => {
     chatOnly(ctx);
-    const sortBy = stringParam(ctx, 'sort_by') ?? '-updated_at';
+    const sortBy = queryString(ctx, 'sort_by') ?? '-updated_at';
     if (!SORTS.includes(sortBy)) throw new InputError(`sort_by must be one of ${SORTS.join(', ')}.`, 'sort_by');
     const owner = await ownerOf(ctx, conversations, userOf(ctx, 'query', true));
-    ctx.body = await conversations.list(runnableOf(ctx).app.id, owner, { lastId: stringParam(ctx, 'last_id'), limit: limitOf(ctx), sortBy });
+    ctx.body = await conversations.list(runnableOf(ctx).app.id, owner, { lastId: queryString(ctx, 'last_id'), limit: queryInt(ctx, 'limit', 20, 1, 100), sortBy });
   });
 
   service.delete('/conversations/:id', ...gate, async (ctx) => {
@@ -71,7 +56,7 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
 
   const rename = async (ctx: Context) => {
     chatOnly(ctx);
-    const input = jsonBody(ctx);
+    const input = objectBody(ctx);
     const owner = await ownerOf(ctx, conversations, userOf(ctx, 'body'));
     const appId = runnableOf(ctx).app.id;
     const autoGenerate = input.auto_generate === true;
@@ -98,18 +83,18 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
     });
     const inputs = JSON.parse(conversation.inputs) as Record<string, unknown>;
     const fields = new Map(formFields(runnableOf(ctx).config ?? publishedOf(ctx).config).map((f) => [f.field.variable, f]));
-    const wanted = stringParam(ctx, 'variable_name');
+    const wanted = queryString(ctx, 'variable_name');
     const all = Object.entries(inputs)
       .filter(([name]) => !wanted || name === wanted)
       .map(([name, value]) => ({ id: name, name, value_type: typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : typeof value === 'object' ? 'object' : 'string', value, description: fields.get(name)?.field.label ?? '', created_at: unix(conversation.created_at), updated_at: unix(conversation.updated_at) }));
-    const lastId = stringParam(ctx, 'last_id');
+    const lastId = queryString(ctx, 'last_id');
     const start = lastId ? all.findIndex((v) => v.id === lastId) + 1 : 0;
-    const limit = limitOf(ctx);
+    const limit = queryInt(ctx, 'limit', 20, 1, 100);
     ctx.body = { limit, has_more: all.length > start + limit, data: all.slice(start, start + limit) };
   });
   service.put('/conversations/:id/variables/:variable_id', ...gate, async (ctx) => {
     chatOnly(ctx);
-    const input = jsonBody(ctx);
+    const input = objectBody(ctx);
     const owner = await ownerOf(ctx, conversations, userOf(ctx, 'body'));
     const conversation = await conversations.get(runnableOf(ctx).app.id, owner, ctx.params.id!).catch(() => {
       throw new NotFoundError('Conversation Not Exists.', 'conversation_not_exists');
@@ -126,7 +111,7 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
   });
 
   service.post('/messages/:message_id/feedbacks', ...gate, async (ctx) => {
-    const input = jsonBody(ctx);
+    const input = objectBody(ctx);
     const rating = input.rating ?? null;
     if (rating !== null && rating !== 'like' && rating !== 'dislike') throw new InputError('rating must be "like", "dislike" or null.', 'rating');
     if (input.content !== undefined && input.content !== null && typeof input.content !== 'string') throw new InputError('content must be a string.', 'content');
@@ -136,9 +121,7 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
   });
 
   service.get('/app/feedbacks', ...gate, async (ctx) => {
-    const page = Number(ctx.query.page ?? 1);
-    if (!Number.isInteger(page) || page < 1 || page > 99999) throw new InputError('page must be an integer from 1 to 99999.', 'page');
-    ctx.body = await conversations.appFeedbacks(runnableOf(ctx).app.id, page, limitOf(ctx));
+    ctx.body = await conversations.appFeedbacks(runnableOf(ctx).app.id, queryInt(ctx, 'page', 1, 1, 99999), queryInt(ctx, 'limit', 20, 1, 100));
   });
 
   service.get('/messages/:message_id/suggested', ...gate, async (ctx) => {

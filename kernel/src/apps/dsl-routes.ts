@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { authOf } from '../http/auth.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
@@ -6,7 +7,6 @@ import { createGuardedFetch, FetchResponseTooLargeError } from '@tessera/sdk/run
 import { InputError, NotFoundError } from '../errors.js';
 import { parse } from '../http/validate.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import type { AppMode, Apps } from './apps.js';
 import { loadConfig } from './config.js';
 import { convertDsl, CURRENT_DSL_VERSION, DSL_MAX_BYTES, DslError, exportDsl, importStatus, type ImportStatus, parseDsl, type ParsedDsl, parseYamlMapping, rawGithubUrl, versionOf } from './dsl.js';
@@ -159,9 +159,6 @@ export async function fetchDsl(url: string, options: FetchDslOptions = {}): Prom
   }
 }
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
 function blank(value: string | null | undefined): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
@@ -175,7 +172,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
 
   /** Creates, publishes and API-enables the app; removes it again if a step fails. */
   async function createApp(ctx: Context, id: string, parsed: ParsedDsl, overrides: Overrides, status: Exclude<ImportStatus, 'failed'>): Promise<ImportResult> {
-    const { workspaceId, accountId } = auth(ctx);
+    const { workspaceId, accountId } = authOf(ctx);
     const app = await apps.create(
       workspaceId,
       {
@@ -227,7 +224,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
       version = versionOf(data);
       if (blank(body.app_id)) {
         if (!UUID.test(body.app_id!)) throw new DslError('App not found');
-        await apps.get(auth(ctx).workspaceId, body.app_id!).catch(() => {
+        await apps.get(authOf(ctx).workspaceId, body.app_id!).catch(() => {
           throw new DslError('App not found');
         });
         throw new DslError('Only workflow or advanced chat apps can be overwritten');
@@ -242,7 +239,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
 
     const overrides: Overrides = { name: body.name ?? undefined, description: body.description ?? undefined, icon_type: body.icon_type ?? undefined, icon: body.icon ?? undefined, icon_background: body.icon_background ?? undefined };
     if (parsed.versionStatus === 'pending') {
-      pending.add(id, { workspaceId: auth(ctx).workspaceId, content, overrides });
+      pending.add(id, { workspaceId: authOf(ctx).workspaceId, content, overrides });
       ctx.status = 202;
       ctx.body = { id, status: 'pending', app_id: null, app_mode: null, error: '', imported_dsl_version: parsed.version, current_dsl_version: CURRENT_DSL_VERSION, warnings: parsed.warnings } satisfies ImportResult;
       return;
@@ -252,7 +249,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
 
   console.post('/apps/imports/:import_id/confirm', ...guard('apps.edit'), async (ctx) => {
     const id = ctx.params.import_id!;
-    const entry = pending.take(id, auth(ctx).workspaceId);
+    const entry = pending.take(id, authOf(ctx).workspaceId);
     if (!entry) {
       ctx.status = 400;
       ctx.body = failed(id, 'Import information expired or does not exist');
@@ -275,7 +272,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
     // `include_secret` is accepted for Dify clients; an easy-UI config holds no secrets, and tool credential ids are always removed.
     const appId = ctx.params.app_id!;
     if (!UUID.test(appId)) throw new NotFoundError('App not found.', 'app_not_found');
-    const app = await apps.get(auth(ctx).workspaceId, appId);
+    const app = await apps.get(authOf(ctx).workspaceId, appId);
     ctx.body = { data: exportDsl(app, loadConfig(app.mode, app.draft_config)) };
   });
 }

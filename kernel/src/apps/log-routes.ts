@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
+import { queryInt, queryString } from '../http/validate.js';
+import { authOf } from '../http/auth.js';
 import type { Context, Middleware } from 'koa';
 import { InputError } from '../errors.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import type { Apps } from './apps.js';
 import { type AppLogs, CONVERSATION_SORTS, type ConversationSort, type LogFilter, type Paging } from './logs.js';
 
@@ -12,27 +13,11 @@ export interface LogRouteDeps {
   guard(p: Permission): Middleware[];
 }
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
-function param(ctx: Context, name: string): string | undefined {
-  const raw = ctx.query[name];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function intParam(ctx: Context, name: string, fallback: number, min: number, max: number): number {
-  const raw = param(ctx, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer from ${min} to ${max}.`, name);
-  return value;
-}
 
 /** A time: Unix seconds, or a date / date-time string (`2025-01-31`, `2025-01-31 08:00`, ISO; UTC unless it names a zone). */
 function timeParam(ctx: Context, name: string): number | undefined {
-  const raw = param(ctx, name);
+  const raw = queryString(ctx, name);
   if (raw === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) return Math.floor(Number(raw));
   let text = raw.trim().replace(' ', 'T');
@@ -44,15 +29,15 @@ function timeParam(ctx: Context, name: string): number | undefined {
 }
 
 function paging(ctx: Context): Paging {
-  return { page: intParam(ctx, 'page', 1, 1, 99999), limit: intParam(ctx, 'limit', 20, 1, 100) };
+  return { page: queryInt(ctx, 'page', 1, 1, 99999), limit: queryInt(ctx, 'limit', 20, 1, 100) };
 }
 
 function filterOf(ctx: Context): LogFilter {
-  const rating = param(ctx, 'rating');
+  const rating = queryString(ctx, 'rating');
   if (rating !== undefined && rating !== 'like' && rating !== 'dislike') throw new InputError('rating must be "like" or "dislike".', 'rating');
-  const source = param(ctx, 'source');
+  const source = queryString(ctx, 'source');
   if (source !== undefined && source !== 'api' && source !== 'console') throw new InputError('source must be "api" or "console".', 'source');
-  const keyword = param(ctx, 'keyword');
+  const keyword = queryString(ctx, 'keyword');
   if (keyword !== undefined && keyword.length > 255) throw new InputError('keyword must be at most 255 characters.', 'keyword');
   return { start: timeParam(ctx, 'start'), end: timeParam(ctx, 'end'), rating, source, keyword };
 }
@@ -60,11 +45,11 @@ function filterOf(ctx: Context): LogFilter {
 /** `/console/api/apps/{id}/…`: the logs of an app (conversations, messages, feedback) and its daily statistics. */
 export function registerLogRoutes(console: Router, deps: LogRouteDeps): void {
   const { apps, logs, guard } = deps;
-  const appOf = (ctx: Context) => apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+  const appOf = (ctx: Context) => apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
 
   console.get('/apps/:app_id/conversations', ...guard('apps.view'), async (ctx) => {
     const app = await appOf(ctx);
-    const sort = (param(ctx, 'sort_by') ?? '-updated_at') as ConversationSort;
+    const sort = (queryString(ctx, 'sort_by') ?? '-updated_at') as ConversationSort;
     if (!CONVERSATION_SORTS.includes(sort)) throw new InputError(`sort_by must be one of ${CONVERSATION_SORTS.join(', ')}.`, 'sort_by');
     ctx.body = await logs.conversations(app, filterOf(ctx), paging(ctx), sort);
   });
@@ -74,7 +59,7 @@ export function registerLogRoutes(console: Router, deps: LogRouteDeps): void {
   });
   console.get('/apps/:app_id/messages', ...guard('apps.view'), async (ctx) => {
     const app = await appOf(ctx);
-    ctx.body = await logs.messages(app, { ...filterOf(ctx), conversationId: param(ctx, 'conversation_id') }, paging(ctx));
+    ctx.body = await logs.messages(app, { ...filterOf(ctx), conversationId: queryString(ctx, 'conversation_id') }, paging(ctx));
   });
   console.post('/apps/:app_id/feedbacks', ...guard('apps.edit'), async (ctx) => {
     const app = await appOf(ctx);
@@ -83,7 +68,7 @@ export function registerLogRoutes(console: Router, deps: LogRouteDeps): void {
     const rating = input.rating ?? null;
     if (rating !== null && rating !== 'like' && rating !== 'dislike') throw new InputError('rating must be "like", "dislike" or null.', 'rating');
     if (input.content !== undefined && input.content !== null && (typeof input.content !== 'string' || input.content.length > 10_000)) throw new InputError('content must be a string of at most 10000 characters.', 'content');
-    await logs.adminFeedback(app, auth(ctx).accountId, input.message_id, rating, input.content as string | null | undefined);
+    await logs.adminFeedback(app, authOf(ctx).accountId, input.message_id, rating, input.content as string | null | undefined);
     ctx.body = { result: 'success' };
   });
   console.get('/apps/:app_id/statistics', ...guard('apps.view'), async (ctx) => {

@@ -1,4 +1,5 @@
-import { PassThrough } from 'node:stream';
+import { openSse } from '../http/sse.js';
+import { objectBody } from '../http/validate.js';
 import type Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { InputError, TesseraError } from '../errors.js';
@@ -192,9 +193,7 @@ export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): vo
   });
 
   service.post('/chat/completions', ...gate, async (ctx) => {
-    const input = ctx.request.body as unknown;
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InputError('The request body must be a JSON object.', 'body');
-    const body = input as Record<string, unknown>;
+    const body = objectBody(ctx);
     checkModel(ctx, body.model);
     const runnable = publishedOf(ctx);
     const { app, config } = runnable;
@@ -313,29 +312,12 @@ async function streamed(ctx: Context, generator: Generator, prepared: Prepared, 
     throw error;
   }
 
-  const out = new PassThrough();
-  ctx.req.socket.setTimeout(0);
-  ctx.req.socket.setNoDelay(true);
-  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-  ctx.status = 200;
-  ctx.body = out;
+  // Headers go out now; shutdown (and a disconnect, as before) reaches the generation through the stream's signal.
+  const sse = openSse(ctx, tracker, KEEP_ALIVE_MS, ': keep-alive\n\n');
+  sse.signal.addEventListener('abort', () => controller.abort(sse.signal.reason), { once: true });
   const base = { id: `chatcmpl-${prepared.messageId}`, object: 'chat.completion.chunk', created: prepared.createdAt, model };
-  let closed = false;
-  const write = (frame: string) => {
-    if (!closed) out.write(frame);
-  };
+  const write = (frame: string) => sse.write(frame);
   const chunk = (delta: Record<string, unknown>, finish: string | null) => write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`);
-  const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-  keepAlive.unref();
-  const untrack = tracker.trackStream(() => controller.abort(new Error('server shutting down')));
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(keepAlive);
-    untrack();
-    out.end();
-  };
-  ctx.res.once('close', close);
 
   void (async () => {
     let roleSent = false;
@@ -358,7 +340,7 @@ async function streamed(ctx: Context, generator: Generator, prepared: Prepared, 
     try {
       handle(first.value);
       for await (const event of events) {
-        if (closed) continue;
+        if (sse.closed) continue;
         handle(event);
       }
       if (failed) {
@@ -374,7 +356,7 @@ async function streamed(ctx: Context, generator: Generator, prepared: Prepared, 
     } finally {
       ctx.res.off('close', onClose);
       release();
-      close();
+      sse.close();
     }
   })();
 }

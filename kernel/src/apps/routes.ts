@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { authOf } from '../http/auth.js';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { InputError } from '../errors.js';
@@ -6,7 +7,6 @@ import type { ConnectionTracker } from '../http/connections.js';
 import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
 import type { Generator } from './generate.js';
 import { respond, responseMode } from './respond.js';
@@ -33,9 +33,6 @@ const CreateApp = Type.Object({
 const UpdateApp = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), description: Type.Optional(Type.String({ maxLength: 2000 })), ...Icon, ...Limits });
 const Paging = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 99999 }), limit: Type.Integer({ minimum: 1, maximum: 100 }) });
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
 export interface AppRouteDeps {
   readonly apps: Apps;
@@ -54,67 +51,67 @@ export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
     const paging = parse(Paging, { page: Number(ctx.query.page ?? 1), limit: Number(ctx.query.limit ?? 30) }, 'query');
     const mode = typeof ctx.query.mode === 'string' && ctx.query.mode !== 'all' ? ctx.query.mode : undefined;
     const name = typeof ctx.query.name === 'string' ? ctx.query.name : undefined;
-    ctx.body = await apps.list(auth(ctx).workspaceId, paging.page, paging.limit, { mode, name });
+    ctx.body = await apps.list(authOf(ctx).workspaceId, paging.page, paging.limit, { mode, name });
   });
   console.post('/apps', ...guard('apps.edit'), async (ctx) => {
     const body = parse(CreateApp, ctx.request.body);
-    const app = await apps.create(auth(ctx).workspaceId, body, auth(ctx).accountId);
+    const app = await apps.create(authOf(ctx).workspaceId, body, authOf(ctx).accountId);
     ctx.status = 201;
-    ctx.body = await apps.details(auth(ctx).workspaceId, app.id);
+    ctx.body = await apps.details(authOf(ctx).workspaceId, app.id);
   });
   console.get('/apps/:app_id', ...guard('apps.view'), async (ctx) => {
-    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+    ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
   console.put('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
-    await apps.update(auth(ctx).workspaceId, ctx.params.app_id!, parse(UpdateApp, ctx.request.body));
-    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+    await apps.update(authOf(ctx).workspaceId, ctx.params.app_id!, parse(UpdateApp, ctx.request.body));
+    ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
   console.put('/apps/:app_id/model-config', ...guard('apps.edit'), async (ctx) => {
-    await apps.saveDraft(auth(ctx).workspaceId, ctx.params.app_id!, ctx.request.body);
-    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+    await apps.saveDraft(authOf(ctx).workspaceId, ctx.params.app_id!, ctx.request.body);
+    ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
   console.post('/apps/:app_id/publish', ...guard('apps.edit'), async (ctx) => {
-    await apps.publish(auth(ctx).workspaceId, ctx.params.app_id!, auth(ctx).accountId);
-    ctx.body = await apps.details(auth(ctx).workspaceId, ctx.params.app_id!);
+    await apps.publish(authOf(ctx).workspaceId, ctx.params.app_id!, authOf(ctx).accountId);
+    ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
   console.get('/apps/:app_id/versions', ...guard('apps.view'), async (ctx) => {
-    ctx.body = { data: await apps.versions(auth(ctx).workspaceId, ctx.params.app_id!) };
+    ctx.body = { data: await apps.versions(authOf(ctx).workspaceId, ctx.params.app_id!) };
   });
   console.post('/apps/:app_id/copy', ...guard('apps.edit'), async (ctx) => {
     const name = (ctx.request.body as { name?: unknown } | undefined)?.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 255)) throw new InputError('name must be a non-empty string of at most 255 characters.', 'name');
-    const copy = await apps.copy(auth(ctx).workspaceId, ctx.params.app_id!, name as string | undefined, auth(ctx).accountId);
+    const copy = await apps.copy(authOf(ctx).workspaceId, ctx.params.app_id!, name as string | undefined, authOf(ctx).accountId);
     ctx.status = 201;
-    ctx.body = await apps.details(auth(ctx).workspaceId, copy.id);
+    ctx.body = await apps.details(authOf(ctx).workspaceId, copy.id);
   });
   console.post('/apps/:app_id/api-enable', ...guard('apps.edit'), async (ctx) => {
     const enable = (ctx.request.body as { enable_api?: unknown } | undefined)?.enable_api;
     if (typeof enable !== 'boolean') throw new InputError('enable_api must be true or false.', 'enable_api');
-    ctx.body = appView(await apps.setApiEnabled(auth(ctx).workspaceId, ctx.params.app_id!, enable));
+    ctx.body = appView(await apps.setApiEnabled(authOf(ctx).workspaceId, ctx.params.app_id!, enable));
   });
   console.delete('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
-    await apps.remove(auth(ctx).workspaceId, ctx.params.app_id!);
+    await apps.remove(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.status = 204;
   });
 
   console.get('/apps/:app_id/api-keys', ...guard('apps.edit'), async (ctx) => {
-    const app = await apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+    const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.body = { data: await apiKeys.list(app.workspace_id, 'app', app.id) };
   });
   console.post('/apps/:app_id/api-keys', ...guard('apps.edit'), async (ctx) => {
-    const app = await apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+    const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.status = 201;
-    ctx.body = await apiKeys.create(app.workspace_id, 'app', app.id, auth(ctx).accountId);
+    ctx.body = await apiKeys.create(app.workspace_id, 'app', app.id, authOf(ctx).accountId);
   });
   console.delete('/apps/:app_id/api-keys/:key_id', ...guard('apps.edit'), async (ctx) => {
-    const app = await apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
+    const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     await apiKeys.revoke(app.workspace_id, 'app', app.id, ctx.params.key_id!);
     ctx.status = 204;
   });
 
   // The preview runs the draft as the signed-in account; its conversations are logged with source `console`.
   const preview = (endpoint: 'chat' | 'completion') => async (ctx: Context) => {
-    const runnable = await apps.draftRunnable(auth(ctx).workspaceId, ctx.params.app_id!);
+    const runnable = await apps.draftRunnable(authOf(ctx).workspaceId, ctx.params.app_id!);
     const input = (ctx.request.body ?? {}) as Record<string, unknown>;
     const mode = responseMode(input.response_mode);
     const prepared = await deps.generator.prepare(runnable, {
@@ -124,14 +121,14 @@ export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
       conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
       files: input.files,
       autoGenerateName: input.auto_generate_name !== false,
-      owner: { kind: 'account', id: auth(ctx).accountId },
+      owner: { kind: 'account', id: authOf(ctx).accountId },
       source: 'console',
     });
     await respond(ctx, deps.generator, prepared, mode, deps.tracker, () => undefined);
   };
   const stop = async (ctx: Context) => {
-    await apps.get(auth(ctx).workspaceId, ctx.params.app_id!);
-    await deps.tasks.stop(ctx.params.task_id!, `account:${auth(ctx).accountId}`);
+    await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
+    await deps.tasks.stop(ctx.params.task_id!, `account:${authOf(ctx).accountId}`);
     ctx.body = { result: 'success' };
   };
   console.post('/apps/:app_id/chat-messages', ...guard('apps.edit'), preview('chat'));

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { objectBody } from '../http/validate.js';
 import type { Context, Middleware, Next } from 'koa';
 import { ForbiddenError, InputError, TesseraError } from '../errors.js';
 import type { ConnectionTracker } from '../http/connections.js';
@@ -72,12 +73,6 @@ export async function ownerOf(ctx: Context, conversations: Conversations, user: 
   return { kind: 'end_user', id: await conversations.endUser(app.workspace_id, app.id, user), sessionId: user };
 }
 
-function body(ctx: Context): Record<string, unknown> {
-  const value = ctx.request.body as unknown;
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('The request body must be a JSON object.', 'body');
-  return value as Record<string, unknown>;
-}
 
 /** `/v1` generation routes: chat and completion messages, stop, and what a client reads to render the app. */
 export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): void {
@@ -86,7 +81,7 @@ export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): 
 
   const generate = (endpoint: 'chat' | 'completion') => async (ctx: Context) => {
     const runnable = publishedOf(ctx);
-    const input = body(ctx);
+    const input = objectBody(ctx);
     const user = userOf(ctx, 'body');
     const mode = responseMode(input.response_mode);
     if (runnable.app.mode === 'agent-chat' && mode === 'blocking') throw new InputError('Agent Chat App does not support blocking mode', 'response_mode');
@@ -96,7 +91,7 @@ export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): 
     const owner = await ownerOf(ctx, conversations, user);
     const prepared = await generator.prepare(runnable, {
       endpoint,
-      query: typeof input.query === 'string' ? input.query : endpoint === 'chat' ? '' : '',
+      query: typeof input.query === 'string' ? input.query : '',
       inputs: input.inputs,
       conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
       files: input.files,

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { ApiCaller, ApiKeys, ApiKeyType } from '../identity/api-keys.js';
-import type { Sessions } from '../identity/sessions.js';
+import type { ConsoleAuth, Sessions } from '../identity/sessions.js';
 
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive, anything else is 401. */
 export function bearerToken(ctx: Context): string {
@@ -37,4 +37,11 @@ export function callerOf(ctx: Context): ApiCaller {
   const caller = ctx.state.caller as ApiCaller | undefined;
   if (!caller) throw new ForbiddenError();
   return caller;
+}
+
+/** The console session `consoleSession` resolved (for routes behind it). */
+export function authOf(ctx: Context): ConsoleAuth {
+  const auth = ctx.state.auth as ConsoleAuth | undefined;
+  if (!auth) throw new UnauthorizedError();
+  return auth;
 }

@@ -6,6 +6,8 @@ import type { ConnectionTracker } from './connections.js';
 export interface SseStream {
   /** Writes one `data: {json}\n\n` event (the Service API's framing). */
   send(data: object): boolean;
+  /** Writes a frame exactly as given (another framing, e.g. OpenAI's `data: [DONE]`). */
+  write(frame: string): boolean;
   /** Ends the stream; idempotent. */
   close(): void;
   /** Aborted when the client disconnects or the server shuts down. */
@@ -16,11 +18,12 @@ export interface SseStream {
 const PING_FRAME = 'event: ping\n\n';
 
 /**
- * Switches `ctx` to an SSE response. Keep-alive pings (`event: ping`, no data)
- * go out every `pingMs`. The stream's signal aborts on client disconnect and on
- * shutdown, so producers (model calls) can stop upstream work.
+ * Switches `ctx` to an SSE response. Keep-alive pings (`event: ping`, no data,
+ * unless another `pingFrame` is given) go out every `pingMs`. The stream's
+ * signal aborts on client disconnect and on shutdown, so producers (model
+ * calls) can stop upstream work.
  */
-export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_000): SseStream {
+export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_000, pingFrame = PING_FRAME): SseStream {
   const body = new PassThrough();
   const controller = new AbortController();
   let closed = false;
@@ -36,7 +39,7 @@ export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_00
   ctx.body = body;
 
   const ping = setInterval(() => {
-    if (!closed) body.write(PING_FRAME);
+    if (!closed) body.write(pingFrame);
   }, pingMs);
   ping.unref();
 
@@ -60,6 +63,10 @@ export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_00
     send(data) {
       if (closed) return false;
       return body.write(`data: ${JSON.stringify(data)}\n\n`);
+    },
+    write(frame) {
+      if (closed) return false;
+      return body.write(frame);
     },
     close,
     signal: controller.signal,

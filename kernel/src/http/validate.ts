@@ -48,3 +48,27 @@ export function parse<T extends TSchema>(schema: T, value: unknown, what = 'body
   if (first.value === undefined) throw new InputError(`${field} is required.`, field);
   throw new InputError(`${field}: ${first.message.toLowerCase()}.`, field);
 }
+
+/** A request's JSON body as an object (`{}` when there is none); 400 for any other JSON value. */
+export function objectBody(ctx: { request: { body?: unknown } }): Record<string, unknown> {
+  const value = ctx.request.body;
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('The request body must be a JSON object.', 'body');
+  return value as Record<string, unknown>;
+}
+
+/** A query parameter's first value; undefined when absent or empty. */
+export function queryString(ctx: { query: Record<string, string | string[] | undefined> }, name: string): string | undefined {
+  const raw = ctx.query[name];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** An integer query parameter within [min, max] (`fallback` when absent); 400 naming it otherwise. */
+export function queryInt(ctx: { query: Record<string, string | string[] | undefined> }, name: string, fallback: number, min: number, max: number): number {
+  const raw = queryString(ctx, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer from ${min} to ${max}.`, name);
+  return value;
+}

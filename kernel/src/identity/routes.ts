@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { authOf } from '../http/auth.js';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { InputError } from '../errors.js';
@@ -6,7 +7,7 @@ import { parse } from '../http/validate.js';
 import type { Accounts } from './accounts.js';
 import type { ApiKeys } from './api-keys.js';
 import { ROLES, type Permission } from './roles.js';
-import type { ConsoleAuth, Sessions } from './sessions.js';
+import type { Sessions } from './sessions.js';
 import type { Workspaces } from './workspaces.js';
 
 export interface IdentityDeps {
@@ -35,9 +36,6 @@ const Activate = Type.Object({ token: Type.String({ minLength: 1 }), name: Type.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
 /** Console routes of identity and tenancy (Dify's paths where Dify has them). */
 export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void {
@@ -62,7 +60,7 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
     ctx.body = { result: 'success', data: await sessions.refresh(body.refresh_token) };
   });
   const logout = async (ctx: Context) => {
-    await sessions.revoke(auth(ctx).sessionId);
+    await sessions.revoke(authOf(ctx).sessionId);
     ctx.body = { result: 'success' };
   };
   router.get('/logout', deps.session, logout);
@@ -77,59 +75,59 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
   });
 
   router.get('/account/profile', deps.session, async (ctx) => {
-    ctx.body = await accounts.profile(auth(ctx).accountId);
+    ctx.body = await accounts.profile(authOf(ctx).accountId);
   });
 
   router.get('/workspaces', deps.session, async (ctx) => {
-    ctx.body = { workspaces: await workspaces.list(auth(ctx)) };
+    ctx.body = { workspaces: await workspaces.list(authOf(ctx)) };
   });
   router.post('/workspaces', deps.session, async (ctx) => {
     const body = parse(Name, ctx.request.body);
     ctx.status = 201;
-    ctx.body = await workspaces.create(auth(ctx), body.name);
+    ctx.body = await workspaces.create(authOf(ctx), body.name);
   });
   router.post('/workspaces/switch', deps.session, async (ctx) => {
     const body = parse(Switch, ctx.request.body);
     const id = body.tenant_id ?? body.workspace_id;
     if (!id || !UUID.test(id)) throw new InputError('tenant_id must be a workspace id.', 'tenant_id');
-    ctx.body = { result: 'success', new_tenant: await workspaces.switchTo(auth(ctx), id) };
+    ctx.body = { result: 'success', new_tenant: await workspaces.switchTo(authOf(ctx), id) };
   });
   router.get('/workspaces/current', ...guard('workspace.view'), async (ctx) => {
-    ctx.body = await workspaces.current(auth(ctx));
+    ctx.body = await workspaces.current(authOf(ctx));
   });
   router.patch('/workspaces/current', ...guard('workspace.manage'), async (ctx) => {
     const body = parse(Name, ctx.request.body);
-    ctx.body = await workspaces.rename(auth(ctx), body.name);
+    ctx.body = await workspaces.rename(authOf(ctx), body.name);
   });
 
   router.get('/workspaces/current/members', ...guard('members.view'), async (ctx) => {
-    ctx.body = { result: 'success', accounts: await workspaces.members(auth(ctx)) };
+    ctx.body = { result: 'success', accounts: await workspaces.members(authOf(ctx)) };
   });
   router.post('/workspaces/current/members/invite-email', ...guard('members.manage'), async (ctx) => {
     const body = parse(Invite, ctx.request.body);
-    const results = await workspaces.invite(auth(ctx), body.emails, body.role);
+    const results = await workspaces.invite(authOf(ctx), body.emails, body.role);
     ctx.status = 201;
-    ctx.body = { result: 'success', invitation_results: results, tenant_id: auth(ctx).workspaceId };
+    ctx.body = { result: 'success', invitation_results: results, tenant_id: authOf(ctx).workspaceId };
   });
   router.put('/workspaces/current/members/:member_id/update-role', ...guard('members.manage'), async (ctx) => {
     const body = parse(RoleUpdate, ctx.request.body);
-    await workspaces.updateRole(auth(ctx), ctx.params.member_id!, body.role);
+    await workspaces.updateRole(authOf(ctx), ctx.params.member_id!, body.role);
     ctx.body = { result: 'success' };
   });
   router.delete('/workspaces/current/members/:member_id', ...guard('members.manage'), async (ctx) => {
-    await workspaces.remove(auth(ctx), ctx.params.member_id!);
+    await workspaces.remove(authOf(ctx), ctx.params.member_id!);
     ctx.body = { result: 'success' };
   });
 
   router.get('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
-    ctx.body = { data: await apiKeys.list(auth(ctx).workspaceId, 'dataset', null) };
+    ctx.body = { data: await apiKeys.list(authOf(ctx).workspaceId, 'dataset', null) };
   });
   router.post('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
     ctx.status = 201;
-    ctx.body = await apiKeys.create(auth(ctx).workspaceId, 'dataset', null, auth(ctx).accountId);
+    ctx.body = await apiKeys.create(authOf(ctx).workspaceId, 'dataset', null, authOf(ctx).accountId);
   });
   router.delete('/datasets/api-keys/:key_id', ...guard('dataset_keys.manage'), async (ctx) => {
-    await apiKeys.revoke(auth(ctx).workspaceId, 'dataset', null, ctx.params.key_id!);
+    await apiKeys.revoke(authOf(ctx).workspaceId, 'dataset', null, ctx.params.key_id!);
     ctx.status = 204;
   });
 }

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
+import { authOf } from '../http/auth.js';
 import type { Context, Middleware } from 'koa';
 import { MODEL_TYPES, type ChatMessage, type ChatParams, type ModelDescriptor, type ModelType } from '@tessera/sdk';
 import { InputError, NotFoundError } from '../errors.js';
 import { openSse } from '../http/sse.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import type { ApiCaller } from '../identity/api-keys.js';
 import type { ModelService } from './model-service.js';
 
@@ -19,9 +19,6 @@ export interface ModelRouteDeps {
 
 const i18n = (text: string) => ({ en_US: text, zh_Hans: text });
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
 function modelType(value: unknown): ModelType {
   if (!MODEL_TYPES.includes(value as ModelType)) throw new InputError(`model_type must be one of ${MODEL_TYPES.join(', ')}.`, 'model_type');
@@ -56,20 +53,20 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
   const base = '/workspaces/current';
 
   consoleRouter.get(`${base}/model-providers`, ...guard('workspace.view'), async (ctx) => {
-    ctx.body = { data: await service.providers(auth(ctx).workspaceId) };
+    ctx.body = { data: await service.providers(authOf(ctx).workspaceId) };
   });
   consoleRouter.get(`${base}/model-providers/:provider/credentials`, ...guard('providers.manage'), async (ctx) => {
-    ctx.body = { data: await service.listCredentials(auth(ctx).workspaceId, ctx.params.provider!) };
+    ctx.body = { data: await service.listCredentials(authOf(ctx).workspaceId, ctx.params.provider!) };
   });
   consoleRouter.post(`${base}/model-providers/:provider/credentials`, ...guard('providers.manage'), async (ctx) => {
     const body = object(ctx);
     if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length > 255)) throw new InputError('name must be a string of at most 255 characters.', 'name');
     ctx.status = 201;
-    ctx.body = await service.addCredentials(auth(ctx).workspaceId, ctx.params.provider!, body.credentials, (body.name as string | undefined) ?? 'Default', auth(ctx).accountId);
+    ctx.body = await service.addCredentials(authOf(ctx).workspaceId, ctx.params.provider!, body.credentials, (body.name as string | undefined) ?? 'Default', authOf(ctx).accountId);
   });
   consoleRouter.post(`${base}/model-providers/:provider/credentials/validate`, ...guard('providers.manage'), async (ctx) => {
     try {
-      await service.validateCredentials(auth(ctx).workspaceId, ctx.params.provider!, object(ctx).credentials);
+      await service.validateCredentials(authOf(ctx).workspaceId, ctx.params.provider!, object(ctx).credentials);
       ctx.body = { result: 'success' };
     } catch (error) {
       if ((error as { status?: number }).status === 400) ctx.body = { result: 'error', error: (error as Error).message };
@@ -77,7 +74,7 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
     }
   });
   consoleRouter.delete(`${base}/model-providers/:provider/credentials/:id`, ...guard('providers.manage'), async (ctx) => {
-    await service.removeCredentials(auth(ctx).workspaceId, ctx.params.provider!, ctx.params.id!);
+    await service.removeCredentials(authOf(ctx).workspaceId, ctx.params.provider!, ctx.params.id!);
     ctx.status = 204;
   });
 
@@ -92,14 +89,14 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
     })),
   });
   consoleRouter.get(`${base}/models/model-types/:type`, ...guard('workspace.view'), async (ctx) => {
-    ctx.body = await byType(auth(ctx).workspaceId, modelType(ctx.params.type));
+    ctx.body = await byType(authOf(ctx).workspaceId, modelType(ctx.params.type));
   });
   serviceRouter.get(`${base}/models/model-types/:type`, deps.anyKey, async (ctx) => {
     ctx.body = await byType((ctx.state.caller as ApiCaller).workspaceId, modelType(ctx.params.type));
   });
 
   consoleRouter.get(`${base}/default-model`, ...guard('workspace.view'), async (ctx) => {
-    const found = await service.defaultModel(auth(ctx).workspaceId, modelType(ctx.query.model_type));
+    const found = await service.defaultModel(authOf(ctx).workspaceId, modelType(ctx.query.model_type));
     ctx.body = { data: found ? { model: found.model, model_type: found.modelType, provider: { provider: found.provider, label: i18n(found.provider) } } : null };
   });
   consoleRouter.post(`${base}/default-model`, ...guard('providers.manage'), async (ctx) => {
@@ -108,7 +105,7 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
     for (const [i, s] of settings.entries()) {
       const entry = s as Record<string, unknown>;
       if (typeof entry?.provider !== 'string' || typeof entry.model !== 'string') throw new InputError(`model_settings[${i}] needs provider and model.`, `model_settings[${i}]`);
-      await service.setDefaultModel(auth(ctx).workspaceId, modelType(entry.model_type), entry.provider, entry.model);
+      await service.setDefaultModel(authOf(ctx).workspaceId, modelType(entry.model_type), entry.provider, entry.model);
     }
     ctx.body = { result: 'success' };
   });
@@ -117,7 +114,7 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
     const to = ctx.query.to ? new Date(`${String(ctx.query.to)}T00:00:00Z`) : new Date(Date.now() + 86_400_000);
     const from = ctx.query.from ? new Date(`${String(ctx.query.from)}T00:00:00Z`) : new Date(to.getTime() - 31 * 86_400_000);
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new InputError('from and to must be dates like 2026-11-25.', Number.isNaN(from.getTime()) ? 'from' : 'to');
-    ctx.body = { data: await service.usagePerDay(auth(ctx).workspaceId, from, to) };
+    ctx.body = { data: await service.usagePerDay(authOf(ctx).workspaceId, from, to) };
   });
 
   // The console's model playground: one chat through the facade, streamed as SSE or answered as JSON.
@@ -125,20 +122,20 @@ export function registerModelRoutes(consoleRouter: Router, serviceRouter: Router
     const body = object(ctx);
     if (typeof body.model !== 'string' || !body.model) throw new InputError('model is required.', 'model');
     if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InputError('messages must be a non-empty list.', 'messages');
-    const provider = typeof body.provider === 'string' && body.provider ? body.provider : (await service.defaultModel(auth(ctx).workspaceId, 'llm'))?.provider;
+    const provider = typeof body.provider === 'string' && body.provider ? body.provider : (await service.defaultModel(authOf(ctx).workspaceId, 'llm'))?.provider;
     if (!provider) throw new NotFoundError('No provider given and no default LLM set.', 'provider_not_configured');
     const { provider: _p, stream, ...rest } = body;
     const params = { ...rest, model: body.model, messages: body.messages as ChatMessage[] } as ChatParams;
     if (stream === false) {
       const controller = new AbortController();
       ctx.res.once('close', () => controller.abort());
-      ctx.body = await service.complete(auth(ctx).workspaceId, provider, params, controller.signal);
+      ctx.body = await service.complete(authOf(ctx).workspaceId, provider, params, controller.signal);
       return;
     }
     const sse = openSse(ctx, deps.tracker);
     void (async () => {
       try {
-        for await (const chunk of service.runtime.chat(auth(ctx).workspaceId, provider, params, { signal: sse.signal })) sse.send({ event: 'chunk', ...chunk });
+        for await (const chunk of service.runtime.chat(authOf(ctx).workspaceId, provider, params, { signal: sse.signal })) sse.send({ event: 'chunk', ...chunk });
         sse.send({ event: 'done' });
       } catch (error) {
         const e = error as { code?: string; message?: string; status?: number };

@@ -1,10 +1,11 @@
 import type Router from '@koa/router';
+import { objectBody } from '../http/validate.js';
+import { authOf } from '../http/auth.js';
 import busboy from 'busboy';
 import type { Context, Middleware } from 'koa';
 import type { JsonValue } from '@tessera/sdk';
 import { InputError } from '../errors.js';
 import type { Permission } from '../identity/roles.js';
-import type { ConsoleAuth } from '../identity/sessions.js';
 import type { PackageStore } from './package-store.js';
 import type { PluginHost } from './plugin-host.js';
 import type { PluginService } from './plugin-service.js';
@@ -18,16 +19,7 @@ export interface PluginRouteDeps {
 
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
-function auth(ctx: Context): ConsoleAuth {
-  return ctx.state.auth as ConsoleAuth;
-}
 
-function body(ctx: Context): Record<string, unknown> {
-  const value = ctx.request.body as unknown;
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError('The request body must be a JSON object.');
-  return value as Record<string, unknown>;
-}
 
 function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -69,59 +61,59 @@ export function registerPluginRoutes(router: Router, deps: PluginRouteDeps): voi
   const { packages, service, host, guard } = deps;
 
   router.get('/plugins', ...guard('plugins.use'), async (ctx) => {
-    ctx.body = { data: await service.list(auth(ctx).workspaceId) };
+    ctx.body = { data: await service.list(authOf(ctx).workspaceId) };
   });
   router.post('/plugins/upload', ...guard('plugins.manage'), async (ctx) => {
     const bytes = await readUpload(ctx);
-    const pkg = await packages.installTarball(bytes, 'upload', auth(ctx).accountId, (p, code) => host.verify(p, code));
+    const pkg = await packages.installTarball(bytes, 'upload', authOf(ctx).accountId, (p, code) => host.verify(p, code));
     ctx.status = 201;
     ctx.body = { plugin: { name: pkg.name, version: pkg.version, description: pkg.description, contributes: pkg.manifest.contributes, permissions: pkg.manifest.permissions ?? {}, runtime: pkg.runtime } };
   });
   router.get('/plugins/:name', ...guard('plugins.use'), async (ctx) => {
-    ctx.body = await service.detail(auth(ctx).workspaceId, ctx.params.name!);
+    ctx.body = await service.detail(authOf(ctx).workspaceId, ctx.params.name!);
   });
   router.post('/plugins/:name/enable', ...guard('plugins.manage'), async (ctx) => {
-    const input = body(ctx);
-    const installation = await service.enable(auth(ctx).workspaceId, ctx.params.name!, input.granted_permissions, optionalString(input.version, 'version'), auth(ctx).accountId);
+    const input = objectBody(ctx);
+    const installation = await service.enable(authOf(ctx).workspaceId, ctx.params.name!, input.granted_permissions, optionalString(input.version, 'version'), authOf(ctx).accountId);
     ctx.body = { result: 'success', installation: { version: installation.version, enabled: installation.enabled, granted_permissions: installation.grants } };
   });
   router.post('/plugins/:name/disable', ...guard('plugins.manage'), async (ctx) => {
-    await service.disable(auth(ctx).workspaceId, ctx.params.name!, auth(ctx).accountId);
+    await service.disable(authOf(ctx).workspaceId, ctx.params.name!, authOf(ctx).accountId);
     ctx.body = { result: 'success' };
   });
   router.post('/plugins/:name/upgrade', ...guard('plugins.manage'), async (ctx) => {
-    const installation = await service.upgrade(auth(ctx).workspaceId, ctx.params.name!, optionalString(body(ctx).version, 'version'), auth(ctx).accountId);
+    const installation = await service.upgrade(authOf(ctx).workspaceId, ctx.params.name!, optionalString(objectBody(ctx).version, 'version'), authOf(ctx).accountId);
     ctx.body = { result: 'success', installation: { version: installation.version, previous_version: installation.previousVersion, granted_permissions: installation.grants } };
   });
   router.post('/plugins/:name/rollback', ...guard('plugins.manage'), async (ctx) => {
-    const installation = await service.rollback(auth(ctx).workspaceId, ctx.params.name!, auth(ctx).accountId);
+    const installation = await service.rollback(authOf(ctx).workspaceId, ctx.params.name!, authOf(ctx).accountId);
     ctx.body = { result: 'success', installation: { version: installation.version, previous_version: installation.previousVersion, granted_permissions: installation.grants } };
   });
   router.delete('/plugins/:name', ...guard('plugins.manage'), async (ctx) => {
-    await service.uninstall(auth(ctx).workspaceId, ctx.params.name!);
+    await service.uninstall(authOf(ctx).workspaceId, ctx.params.name!);
     ctx.status = 204;
   });
   router.get('/plugins/:name/secrets', ...guard('plugins.manage'), async (ctx) => {
-    ctx.body = { names: await service.secretNames(auth(ctx).workspaceId, ctx.params.name!) };
+    ctx.body = { names: await service.secretNames(authOf(ctx).workspaceId, ctx.params.name!) };
   });
   router.put('/plugins/:name/secrets', ...guard('plugins.manage'), async (ctx) => {
-    ctx.body = { names: await service.setSecrets(auth(ctx).workspaceId, ctx.params.name!, body(ctx).secrets) };
+    ctx.body = { names: await service.setSecrets(authOf(ctx).workspaceId, ctx.params.name!, objectBody(ctx).secrets) };
   });
 
   router.get('/tools', ...guard('plugins.use'), async (ctx) => {
-    const enabled = await service.enabled(auth(ctx).workspaceId);
+    const enabled = await service.enabled(authOf(ctx).workspaceId);
     ctx.body = {
       data: enabled.flatMap(({ pkg }) => (pkg.manifest.contributes.tools ?? []).map((tool) => ({ plugin: pkg.name, version: pkg.version, ...tool }))),
     };
   });
   router.post('/tools/:plugin/:tool/invoke', ...guard('plugins.use'), async (ctx) => {
-    const input = body(ctx);
+    const input = objectBody(ctx);
     const args = input.arguments ?? {};
     if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new InputError('arguments must be a JSON object.', 'arguments');
     const controller = new AbortController();
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
     });
-    ctx.body = { result: await host.invokeTool(auth(ctx).workspaceId, ctx.params.plugin!, ctx.params.tool!, args as JsonValue, controller.signal) };
+    ctx.body = { result: await host.invokeTool(authOf(ctx).workspaceId, ctx.params.plugin!, ctx.params.tool!, args as JsonValue, controller.signal) };
   });
 }

@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, parseSse, post } from '../support/apps.js';
+import { type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, parseSse, post, startAppKernel, stopAppKernel } from '../support/apps.js';
 import { ReactParser } from '../../src/apps/react.js';
 
 const CALCULATOR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'calculator');
@@ -27,18 +27,12 @@ describe('agent-chat apps: tool-using agents over the Service API', function () 
   let upstream: OpenAiWireServer;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
     const pkg = await t.kernel.packages.installFolder(CALCULATOR, 'bundled', null, null, (p, code) => t.kernel.pluginHost.verify(p, code));
     const enabled = await t.api('POST', `/console/api/plugins/${encodeURIComponent(pkg.name)}/enable`, { token, body: { granted_permissions: {} } });
     expect(enabled.status, JSON.stringify(enabled.body)).to.equal(200);
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const stream = async (key: string, body: Record<string, unknown>) => {
     const res = await post(t, key, '/chat-messages', { inputs: {}, user: 'u1', response_mode: 'streaming', auto_generate_name: false, ...body });

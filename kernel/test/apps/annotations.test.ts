@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, parseSse, post, type TestApp } from '../support/apps.js';
+import { addMember, type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const LOCAL_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'local');
 const LOCAL_MODEL = { embedding_provider_name: 'local', embedding_model_name: 'hashed-ngrams-384' };
@@ -17,18 +17,12 @@ describe('app annotations and annotation reply', function () {
   let app: TestApp;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
+    ({ t, token, upstream } = await startAppKernel());
     upstream.scripts = [{ kind: 'stream', words: ['From', ' the', ' model'] }];
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
     await t.kernel.packages.installFolder(LOCAL_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.pluginHost.verify(pkg, code));
     app = await createPublishedApp(t, token, 'chat', { pre_prompt: 'Be brief.' });
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const consoleApi = (method: string, path: string, body?: unknown, who = token) => t.api(method, `/console/api/apps/${app.id}${path}`, { token: who, ...(body !== undefined ? { body } : {}) });
   const v1 = (method: string, path: string, body?: unknown, key = app.key) => t.api(method, `/v1${path}`, { token: key, ...(body !== undefined ? { body } : {}) });

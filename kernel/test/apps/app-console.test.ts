@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, parseSse } from '../support/apps.js';
+import { addMember, type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, parseSse, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 describe('console: configuring, publishing and previewing apps', function () {
   this.timeout(30_000);
@@ -10,15 +10,9 @@ describe('console: configuring, publishing and previewing apps', function () {
   let upstream: OpenAiWireServer;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   it('creates an app with the mode’s defaults, saves a draft, publishes versions and runs only the published one over the API', async () => {
     const created = await t.api('POST', '/console/api/apps', { token, body: { name: ' Helper ', mode: 'chat', icon: '🦊', model_config: { model: { provider: 'openai', name: 'gpt-4o-mini' }, pre_prompt: 'Version one.' } } });
@@ -132,15 +126,9 @@ describe('Service API completion-messages and limits', function () {
   let upstream: OpenAiWireServer;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   it('renders the completion prompt from inputs, answers without a conversation, and refuses chat calls', async () => {
     const app = await createPublishedApp(t, token, 'completion', {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, parseSse, post, type TestApp } from '../support/apps.js';
+import { type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,20 +13,14 @@ describe('Service API chat-messages against an OpenAI-wire provider', function (
   let app: TestApp;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
     app = await createPublishedApp(t, token, 'chat', {
       pre_prompt: 'You help customers of {{company}}.',
       user_input_form: [{ 'text-input': { label: 'Company', variable: 'company', required: true, max_length: 20 } }],
       opening_statement: 'Hello!',
     });
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const chat = (body: Record<string, unknown>, key = app.key) => t.api('POST', '/v1/chat-messages', { token: key, body: { inputs: { company: 'Acme' }, user: 'u1', auto_generate_name: false, ...body } });
 

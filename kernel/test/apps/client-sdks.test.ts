@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { ChatClient, CompletionClient } from 'dify-client';
 import OpenAI from 'openai';
 import type { Readable } from 'node:stream';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, type TestApp } from '../support/apps.js';
+import { type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, type TestApp, startAppKernel } from '../support/apps.js';
 
 /** Reads a `dify-client` stream (the axios response body, a Node stream) into its `data:` events. */
 async function difyEvents(stream: Readable): Promise<any[]> {
@@ -28,10 +28,7 @@ describe('Client SDKs against a Tessera app', function () {
   let app: TestApp;
 
   before(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
     app = await createPublishedApp(
       t,
       token,

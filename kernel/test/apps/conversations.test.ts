@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, type TestApp } from '../support/apps.js';
+import { type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,16 +13,10 @@ describe('Service API conversations, messages, feedback and suggestions', functi
   let app: TestApp;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
     app = await createPublishedApp(t, token, 'chat', { opening_statement: 'Welcome!', suggested_questions: ['What can you do?'], suggested_questions_after_answer: { enabled: true } });
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const chat = (query: string, extra: Record<string, unknown> = {}) => t.api('POST', '/v1/chat-messages', { token: app.key, body: { inputs: {}, query, user: 'u1', auto_generate_name: false, ...extra } });
   const get = (path: string) => t.api('GET', path, { token: app.key });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, type TestApp } from '../support/apps.js';
+import { addMember, type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const DAY = 86_400;
 const now = () => Math.floor(Date.now() / 1000);
@@ -16,17 +16,11 @@ describe('console logs and statistics of an app', function () {
   let app: TestApp;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
+    ({ t, token, upstream } = await startAppKernel());
     upstream.scripts = [{ kind: 'stream', words: ['Sure', ' thing'], usage: { prompt_tokens: 12, completion_tokens: 3 } }];
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
     app = await createPublishedApp(t, token, 'chat', { pre_prompt: 'Be brief.' });
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const chat = async (user: string, query: string, conversationId?: string) => {
     const res = await t.api('POST', '/v1/chat-messages', { token: app.key, body: { query, user, inputs: {}, auto_generate_name: false, ...(conversationId ? { conversation_id: conversationId } : {}) } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, parseSse, post, type TestApp } from '../support/apps.js';
+import { type TestKernel } from '../support/kernel.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const INPUT_PRESET = 'I cannot help with that.';
 const OUTPUT_PRESET = '[removed by moderation]';
@@ -22,15 +22,9 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
   let upstream: OpenAiWireServer;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const moderationRequests = () => upstream.requests.filter((r) => r.path === '/v1/moderations');
   const appWith = (config: Record<string, unknown>): Promise<TestApp> =>

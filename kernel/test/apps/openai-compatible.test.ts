@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { describeWith, freshRedisPrefix, freshSchema, TEST_DATABASE_URL } from '../support/env.js';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
-import { OpenAiWireServer } from '../support/openai-server.js';
-import { configureOpenAi, createPublishedApp, post, type TestApp } from '../support/apps.js';
+import type { OpenAiWireServer } from '../support/openai-server.js';
+import { createPublishedApp, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,19 +29,13 @@ describe('OpenAI-compatible API on the wire', function () {
   let app: TestApp;
 
   beforeEach(async () => {
-    upstream = await new OpenAiWireServer().start();
-    t = await startKernel();
-    ({ token } = await setupOwner(t.api));
-    await configureOpenAi(t, token, upstream);
+    ({ t, token, upstream } = await startAppKernel());
     app = await createPublishedApp(t, token, 'chat', {
       pre_prompt: 'You help customers of {{company}}.',
       user_input_form: [{ 'text-input': { label: 'Company', variable: 'company', required: true, max_length: 20 } }],
     });
   });
-  afterEach(async () => {
-    await t.stop();
-    await upstream.stop();
-  });
+  afterEach(() => stopAppKernel(t, upstream));
 
   const complete = (body: Record<string, unknown>, key = app.key) => t.api('POST', '/v1/chat/completions', { token: key, body: { model: app.id, inputs: { company: 'Acme' }, ...body } });
 

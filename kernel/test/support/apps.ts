@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestKernel } from './kernel.js';
-import type { OpenAiWireServer } from './openai-server.js';
+import { setupOwner, startKernel, type StartOptions, type TestKernel } from './kernel.js';
+import { OpenAiWireServer } from './openai-server.js';
 
 export const OPENAI_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'openai');
 
@@ -39,4 +39,25 @@ export function parseSse(text: string): { events: any[]; pings: number } {
 /** POSTs JSON with an app key and returns the raw fetch response (for streams). */
 export function post(t: TestKernel, key: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
   return fetch(`${t.url}/v1${path}`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+}
+
+export interface AppKernel {
+  t: TestKernel;
+  token: string;
+  workspaceId: string;
+  upstream: OpenAiWireServer;
+}
+
+/** A kernel with a signed-in owner whose OpenAI provider points at a fresh local OpenAI-wire server. */
+export async function startAppKernel(options: StartOptions = {}): Promise<AppKernel> {
+  const upstream = await new OpenAiWireServer().start();
+  const t = await startKernel(options);
+  const { token, workspaceId } = await setupOwner(t.api);
+  await configureOpenAi(t, token, upstream);
+  return { t, token, workspaceId, upstream };
+}
+
+export async function stopAppKernel(t: TestKernel, upstream: OpenAiWireServer): Promise<void> {
+  await t.stop();
+  await upstream.stop();
 }
