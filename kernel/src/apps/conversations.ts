@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
 import { unix } from '../identity/models.js';
+import { type ConversationChange, MessageWriter } from './message-writer.js';
 
 /** Who a conversation belongs to: an end user of the Service API, or a console account (preview). */
 export type Owner = { kind: 'end_user'; id: string; sessionId: string } | { kind: 'account'; id: string };
@@ -71,7 +72,11 @@ const END_USER_CACHE = 10_000;
 export class Conversations {
   private readonly endUsers = new Map<string, Promise<string>>();
 
-  constructor(private readonly knex: Knex) {}
+  private readonly writer: MessageWriter;
+
+  constructor(private readonly knex: Knex) {
+    this.writer = new MessageWriter(knex);
+  }
 
   /** The end user for a Service API `user` string, created on first sight (cached). */
   endUser(workspaceId: string, appId: string, sessionId: string, type = 'service_api'): Promise<string> {
@@ -197,12 +202,14 @@ export class Conversations {
   /**
    * Stores a finished (or stopped, or failed) exchange: the conversation is
    * created with its first message, so a half-made conversation never exists.
+   * Saves under load share statements (group commit, {@link MessageWriter}).
    */
   async save(message: Omit<MessageRow, 'created_at'>, conversation: { isNew: boolean; name?: string; inputs?: Record<string, unknown>; mode: string; introduction?: string } | undefined): Promise<void> {
-    let first: Knex.Sql | undefined;
+    let change: ConversationChange = { kind: 'none' };
     if (message.conversation_id && conversation?.isNew) {
-      first = this.knex('conversations')
-        .insert({
+      change = {
+        kind: 'create',
+        row: {
           id: message.conversation_id,
           workspace_id: message.workspace_id,
           app_id: message.app_id,
@@ -214,15 +221,12 @@ export class Conversations {
           account_id: message.account_id,
           from_source: message.from_source,
           message_count: 1,
-        })
-        .toSQL();
+        },
+      };
     } else if (message.conversation_id) {
-      first = this.knex('conversations').where({ id: message.conversation_id }).update({ message_count: this.knex.raw('message_count + 1'), updated_at: this.knex.fn.now() }).toSQL();
+      change = { kind: 'touch', id: message.conversation_id };
     }
-    const insert = this.knex('messages').insert(message).toSQL();
-    // One statement (a data-modifying CTE) is atomic on its own: no transaction's extra round trips on the hot path.
-    if (first) await this.knex.raw(`WITH saved_conversation AS (${first.sql}) ${insert.sql}`, [...first.bindings, ...insert.bindings]);
-    else await this.knex.raw(insert.sql, [...insert.bindings]);
+    await this.writer.save({ message, conversation: change });
   }
 }
 

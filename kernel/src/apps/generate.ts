@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PluginError, type ChatMessage, type ChatUsage } from '@tessera/sdk';
+import { linkSignals } from '@tessera/sdk/runtime';
 import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import { priceOf } from '../models/usage.js';
@@ -105,7 +106,7 @@ export class Generator {
     const { app, config } = runnable;
     const ownerKey = `${request.owner.kind}:${request.owner.id}`;
     const task = this.deps.tasks.start(taskId, ownerKey);
-    const abort = AbortSignal.any([signal, task.signal]);
+    const abort = linkSignals(signal, task.signal);
     const base: Record<string, unknown> = { task_id: taskId, id: messageId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), created_at: createdAt };
     const query = request.endpoint === 'chat' ? request.query : typeof inputs.query === 'string' ? inputs.query : '';
     const started = performance.now();

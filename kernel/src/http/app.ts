@@ -66,7 +66,20 @@ export function createHttpApp(logger: Logger, tracker: ConnectionTracker): HttpA
     mount() {
       if (mounted) return;
       mounted = true;
-      for (const router of [console, service, root]) koa.use(router.routes()).use(router.allowedMethods({ throw: false }));
+      // A request is matched against its own router only: walking the console's
+      // many routes for every Service API call cost more than the route itself.
+      const handlerOf = (router: Router): Koa.Middleware => {
+        const routes = router.routes() as Koa.Middleware;
+        const allowed = router.allowedMethods({ throw: false }) as Koa.Middleware;
+        return (ctx, next) => routes(ctx, () => allowed(ctx, next));
+      };
+      const prefixed: Array<[string, Koa.Middleware]> = [['/console/api', handlerOf(console)], ['/v1', handlerOf(service)]];
+      const other = handlerOf(root);
+      koa.use((ctx, next) => {
+        const path = ctx.path;
+        for (const [prefix, handle] of prefixed) if (path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/')) return handle(ctx, next);
+        return other(ctx, next);
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type ModerateParams, type ModerateResult, type RerankParams, type RerankResult } from '@tessera/sdk';
+import { linkSignals } from '@tessera/sdk/runtime';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import { baseUrlGrant, type CredentialStore, type StoredCredential } from './credentials.js';
@@ -196,7 +197,7 @@ export class ModelRuntime {
       // Covers the answer (or a stream's first chunk) only: once a stream flows it may run long.
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new PluginError('plugin_timeout', `${provider.id} did not answer within ${timeoutMs} ms`)), timeoutMs);
-      const signal = call.signal ? AbortSignal.any([call.signal, timeout.signal]) : timeout.signal;
+      const signal = linkSignals(call.signal, timeout.signal);
       try {
         return await work({ provider, credential }, signal);
       } catch (raw) {

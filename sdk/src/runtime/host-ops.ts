@@ -2,6 +2,7 @@ import type { ChatChunk } from '../chat.js';
 import { PluginError, isPluginErrorCode } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { HostCapabilities } from './capabilities.js';
+import { linkSignals } from './signals.js';
 import type { CallScope } from './isolate-runtime.js';
 
 interface CallState {
@@ -33,13 +34,17 @@ export class HostOps {
   private nextHandle = 0;
   /** Host operations started by the isolate and not yet answered. */
   inFlight = 0;
+  /** Why a finished call's work is aborted: one error for all, as building one per call is costly. */
+  private readonly callEnded: PluginError;
 
   constructor(
     private readonly plugin: string,
     private readonly onLog: HostCapabilities['log'] | undefined,
     /** Called as each answer goes back into the isolate; `background` when no call owns it. */
     private readonly onDelivery: (background: boolean) => void,
-  ) {}
+  ) {
+    this.callEnded = new PluginError('plugin_cancelled', `plugin ${plugin}: the call ended`);
+  }
 
   get openCalls(): number {
     return this.calls.size;
@@ -60,7 +65,7 @@ export class HostOps {
     if (!state) return;
     this.calls.delete(id);
     state.unlink();
-    state.controller.abort(reason ?? new PluginError('plugin_cancelled', 'the call ended'));
+    state.controller.abort(reason ?? this.callEnded);
     for (const body of state.bodies.values()) void body.return?.().catch(() => undefined);
     for (const stream of state.streams.values()) void stream.return?.().catch(() => undefined);
   }
@@ -130,7 +135,7 @@ export class HostOps {
           headers: Array.isArray(args.headers) ? (args.headers as unknown[]).map((h) => [String((h as unknown[])[0]), String((h as unknown[])[1])] as [string, string]) : [],
           body: bytes ?? null,
           redirect: args.redirect === 'error' || args.redirect === 'manual' ? args.redirect : 'follow',
-          signal: AbortSignal.any([signal, own.signal]),
+          signal: linkSignals(signal, own.signal),
         });
         let bodyId: number | null = null;
         let first: Uint8Array | undefined;

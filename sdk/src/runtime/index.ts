@@ -11,4 +11,5 @@ export * from './runtime-base.js';
 export * from './isolate-runtime.js';
 export * from './node-runtime.js';
 export * from './guarded-fetch.js';
+export { linkSignals } from './signals.js';
 export { classifyAddress, classifyHostname, isLocalhostName, parseAllowPrivate, parseStrictAddress } from './address-policy.js';

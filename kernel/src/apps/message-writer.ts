@@ -1,0 +1,108 @@
+import type { Knex } from 'knex';
+import type { MessageRow } from './conversations.js';
+
+/** What one exchange does to its conversation when it is stored. */
+export type ConversationChange =
+  | { kind: 'create'; row: Record<string, unknown> }
+  | { kind: 'touch'; id: string }
+  | { kind: 'none' };
+
+export interface SaveItem {
+  readonly message: Omit<MessageRow, 'created_at'>;
+  readonly conversation: ConversationChange;
+}
+
+interface Queued {
+  readonly item: SaveItem;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Rows per statement: far below PostgreSQL's 65,535 bind parameters (about 35 per exchange). */
+const MAX_BATCH = 128;
+
+/**
+ * Stores finished exchanges with group commit. A save that finds the database
+ * idle is written at once, alone; saves that arrive while a write is in flight
+ * queue and go together in the next statement. One loaded process thus pays
+ * one statement (parse, plan, commit, WAL write, round trip) for many
+ * messages — on PGlite that is most of a message's cost (bench/gateway) —
+ * while a lone request waits no longer than before.
+ *
+ * Every batch is one statement, so it is atomic: a new conversation and its
+ * first message are stored together or not at all. If a batch fails, its
+ * items are retried one by one, so one bad row fails only its own request.
+ */
+export class MessageWriter {
+  private queue: Queued[] = [];
+  private writing = false;
+  private scheduled = false;
+
+  constructor(private readonly knex: Knex) {}
+
+  save(item: SaveItem): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.writing || this.scheduled) return;
+      // After the I/O callbacks of this loop turn: every save they reach joins this statement.
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.drain();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+        try {
+          await this.write(batch.map((q) => q.item));
+          for (const q of batch) q.resolve();
+        } catch (error) {
+          if (batch.length === 1) batch[0]!.reject(error);
+          else await this.oneByOne(batch);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async oneByOne(batch: Queued[]): Promise<void> {
+    for (const q of batch) {
+      try {
+        await this.write([q.item]);
+        q.resolve();
+      } catch (error) {
+        q.reject(error);
+      }
+    }
+  }
+
+  /** One statement: data-modifying CTEs for the conversations, then the messages. */
+  private write(items: SaveItem[]): Promise<unknown> {
+    const parts: string[] = [];
+    const bindings: Knex.Value[] = [];
+    const created = items.flatMap((i) => (i.conversation.kind === 'create' ? [i.conversation.row] : []));
+    if (created.length) {
+      const sql = this.knex('conversations').insert(created).toSQL();
+      parts.push(`new_conversations AS (${sql.sql})`);
+      bindings.push(...sql.bindings);
+    }
+    const touched = new Map<string, number>();
+    for (const i of items) if (i.conversation.kind === 'touch') touched.set(i.conversation.id, (touched.get(i.conversation.id) ?? 0) + 1);
+    if (touched.size) {
+      const values = [...touched].map(() => '(?::uuid, ?::int)').join(', ');
+      parts.push(`touched_conversations AS (UPDATE conversations SET message_count = conversations.message_count + t.n, updated_at = now() FROM (VALUES ${values}) AS t(id, n) WHERE conversations.id = t.id)`);
+      for (const [id, n] of touched) bindings.push(id, n);
+    }
+    // clock_timestamp(), not now(): messages stored in one statement keep the order they finished in.
+    const messages = this.knex('messages').insert(items.map((i) => ({ ...i.message, created_at: this.knex.raw('clock_timestamp()') }))).toSQL();
+    bindings.push(...messages.bindings);
+    return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings);
+  }
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { MessageWriter, type SaveItem } from '../../src/apps/message-writer.js';
+import { createPublishedApp, startAppKernel, stopAppKernel, type AppKernel } from '../support/apps.js';
+
+describe('message writer (group commit)', function () {
+  this.timeout(60_000);
+  let k: AppKernel;
+  let knex: Knex;
+  let appId: string;
+  let statements: string[];
+  const onQuery = (q: { sql: string }) => {
+    if (/insert into "messages"/i.test(q.sql)) statements.push(q.sql);
+  };
+
+  before(async () => {
+    k = await startAppKernel();
+    knex = k.t.kernel.db.knex;
+    appId = (await createPublishedApp(k.t, k.token, 'chat')).id;
+    knex.on('query', onQuery);
+  });
+  after(async () => {
+    knex.off('query', onQuery);
+    await stopAppKernel(k.t, k.upstream);
+  });
+  beforeEach(() => {
+    statements = [];
+  });
+
+  function message(conversationId: string, answer: string, id: string = randomUUID()): SaveItem['message'] {
+    return { id, workspace_id: k.workspaceId, app_id: appId, conversation_id: conversationId, app_version_id: null, end_user_id: null, account_id: null, from_source: 'api', inputs: '{}', query: 'q', answer, files: '[]', agent_thoughts: '[]', metadata: '{}', provider: 'openai', model: 'gpt-4o-mini', message_tokens: 1, answer_tokens: 1, total_price: '0', currency: 'USD', latency: 0.01, status: 'normal', error: null };
+  }
+  function create(conversationId: string, answer: string): SaveItem {
+    return { message: message(conversationId, answer), conversation: { kind: 'create', row: { id: conversationId, workspace_id: k.workspaceId, app_id: appId, mode: 'chat', name: answer, inputs: '{}', introduction: '', end_user_id: null, account_id: null, from_source: 'api', message_count: 1 } } };
+  }
+
+  it('stores saves made together in one statement, conversations created and counted', async () => {
+    const writer = new MessageWriter(knex);
+    const conversations = [randomUUID(), randomUUID(), randomUUID()];
+    const items: SaveItem[] = conversations.map((id, i) => create(id, `first ${i}`));
+    // Follow-ups in the same three conversations, four each, stored by the same statement.
+    await Promise.all(items.map((item) => writer.save(item)));
+    statements = [];
+    const followUps: SaveItem[] = [];
+    for (let n = 0; n < 4; n++) for (const id of conversations) followUps.push({ message: message(id, `follow-up ${n}`), conversation: { kind: 'touch', id } });
+    await Promise.all(followUps.map((item) => writer.save(item)));
+
+    expect(statements).to.have.length(1);
+    const counts = (await knex('conversations').whereIn('id', conversations).select('id', 'message_count')) as Array<{ id: string; message_count: number }>;
+    expect(counts.map((c) => Number(c.message_count))).to.deep.equal([5, 5, 5]);
+    const stored = (await knex('messages').whereIn('conversation_id', conversations).orderBy('created_at', 'asc').select('answer', 'conversation_id')) as Array<{ answer: string; conversation_id: string }>;
+    expect(stored).to.have.length(15);
+    // The order they finished in survives one shared statement (created_at is per row, not per statement).
+    expect(stored.filter((m) => m.conversation_id === conversations[1]).map((m) => m.answer)).to.deep.equal(['first 1', 'follow-up 0', 'follow-up 1', 'follow-up 2', 'follow-up 3']);
+  });
+
+  it('writes a lone save at once, alone', async () => {
+    const writer = new MessageWriter(knex);
+    const id = randomUUID();
+    await writer.save(create(id, 'alone'));
+    expect(statements).to.have.length(1);
+    expect(await knex('messages').where({ conversation_id: id }).first('answer')).to.deep.equal({ answer: 'alone' });
+  });
+
+  it('fails only the save whose row is bad; the rest of its batch is stored', async () => {
+    const writer = new MessageWriter(knex);
+    const taken = randomUUID();
+    await writer.save({ message: { ...message(randomUUID(), 'holds the id', taken), conversation_id: null }, conversation: { kind: 'none' } });
+    const good = [randomUUID(), randomUUID(), randomUUID()];
+    const duplicateConversation = randomUUID();
+    const results = await Promise.allSettled([
+      writer.save(create(good[0]!, 'good 0')),
+      // A message id that is already stored: the batch's statement fails on it.
+      writer.save({ message: { ...message(duplicateConversation, 'bad', taken) }, conversation: create(duplicateConversation, 'bad').conversation }),
+      writer.save(create(good[1]!, 'good 1')),
+      writer.save(create(good[2]!, 'good 2')),
+    ]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).to.match(/duplicate key|unique/i);
+    expect(await knex('messages').whereIn('conversation_id', good).count({ n: '*' }).first()).to.satisfy((r: { n: string | number }) => Number(r.n) === 3);
+    // The bad save's new conversation went with its failed statement: no conversation without its message.
+    expect(await knex('conversations').where({ id: duplicateConversation }).first()).to.equal(undefined);
+  });
+});
