@@ -5,10 +5,22 @@ import type { HostCapabilities } from './capabilities.js';
 import { linkSignals } from './signals.js';
 import type { CallScope } from './isolate-runtime.js';
 
+/** A response body the plugin reads piece by piece; `pending` is a read already asked for. */
+interface OpenBody {
+  readonly iterator: AsyncIterator<Uint8Array>;
+  pending: Promise<IteratorResult<Uint8Array>> | undefined;
+}
+
+/** Body bytes that may ride along with a response's headers (the rest is read piece by piece). */
+const PREFETCH_BYTES = 256 * 1024;
+const LATER = Symbol('later');
+/** Resolves after the I/O callbacks of this loop turn. */
+const afterThisTurn = (): Promise<typeof LATER> => new Promise((resolve) => setImmediate(() => resolve(LATER)));
+
 interface CallState {
   readonly scope: CallScope;
   readonly controller: AbortController;
-  readonly bodies: Map<number, AsyncIterator<Uint8Array>>;
+  readonly bodies: Map<number, OpenBody>;
   /** Per-request aborts, keyed by the plugin's request id (its own AbortSignal). */
   readonly requests: Map<number, AbortController>;
   readonly streams: Map<number, AsyncIterator<ChatChunk>>;
@@ -66,7 +78,7 @@ export class HostOps {
     this.calls.delete(id);
     state.unlink();
     state.controller.abort(reason ?? this.callEnded);
-    for (const body of state.bodies.values()) void body.return?.().catch(() => undefined);
+    for (const body of state.bodies.values()) void body.iterator.return?.().catch(() => undefined);
     for (const stream of state.streams.values()) void stream.return?.().catch(() => undefined);
   }
 
@@ -138,26 +150,43 @@ export class HostOps {
           signal: linkSignals(signal, own.signal),
         });
         let bodyId: number | null = null;
-        let first: Uint8Array | undefined;
         let ended = false;
+        const arrived: Uint8Array[] = [];
+        let size = 0;
         if (response.body) {
           const iterator = response.body[Symbol.asyncIterator]();
-          // A body chunk that has already arrived rides along with the headers: one crossing fewer per request.
-          const step = await Promise.race([iterator.next(), new Promise<'later'>((resolve) => setImmediate(() => resolve('later')))]);
-          if (step === 'later') {
+          let pending = iterator.next();
+          // One loop turn for the lot, not one per chunk: a fast stream must not hold back its first chunk.
+          const later = afterThisTurn();
+          // What has already arrived rides along with the headers — often the whole body, when
+          // the answer is short: then the plugin reads it without crossing the bridge again.
+          while (size < PREFETCH_BYTES) {
+            let step: IteratorResult<Uint8Array> | typeof LATER;
+            try {
+              step = await Promise.race([pending, later]);
+            } catch (error) {
+              // A body that fails at once fails the fetch, as before; a later failure is the read's.
+              if (arrived.length === 0) throw error;
+              break;
+            }
+            if (step === LATER) break;
+            if (step.done) {
+              ended = true;
+              break;
+            }
+            arrived.push(step.value);
+            size += step.value.byteLength;
+            pending = iterator.next();
+          }
+          if (!ended) {
+            // A read still in flight belongs to the body: the next `fetch.read` takes its chunk first.
             bodyId = ++this.nextHandle;
-            state.bodies.set(bodyId, iterator);
-          } else if (step.done) {
-            ended = true;
-          } else {
-            first = step.value;
-            bodyId = ++this.nextHandle;
-            state.bodies.set(bodyId, iterator);
+            state.bodies.set(bodyId, { iterator, pending });
           }
         }
         const meta = JSON.stringify({ status: response.status, statusText: response.statusText, url: response.url, redirected: response.redirected, headers: response.headers, bodyId, ended });
-        if (!first) return JSON.parse(meta) as unknown;
-        return packWithBytes(meta, first);
+        if (size === 0) return JSON.parse(meta) as unknown;
+        return packWithBytes(meta, arrived.length === 1 ? arrived[0]! : Buffer.concat(arrived));
       }
       case 'fetch.abort': {
         state.requests.get(Number(args.requestId))?.abort(new PluginError('plugin_cancelled', 'the plugin aborted the request'));
@@ -167,7 +196,9 @@ export class HostOps {
       case 'fetch.read': {
         const body = state.bodies.get(Number(args.bodyId));
         if (!body) return null;
-        const step = await body.next();
+        const read = body.pending ?? body.iterator.next();
+        body.pending = undefined;
+        const step = await read;
         if (step.done) {
           state.bodies.delete(Number(args.bodyId));
           return null;
@@ -177,7 +208,7 @@ export class HostOps {
       case 'fetch.cancel': {
         const body = state.bodies.get(Number(args.bodyId));
         state.bodies.delete(Number(args.bodyId));
-        await body?.return?.();
+        await body?.iterator.return?.();
         return null;
       }
       case 'kv.get': {

@@ -12,8 +12,18 @@ export interface IsolateRuntimeOptions extends RuntimeOptions {
 
 interface TargetStats {
   calls: number;
-  maxCpuNs: bigint;
+  /** CPU of its latest calls that ran alone (a window, so one cold first call does not count forever). */
+  recentCpuNs: bigint[];
   slow: boolean;
+}
+
+/** Calls a target's CPU is judged by. */
+const CPU_WINDOW = 16;
+
+function maxOf(values: bigint[]): bigint {
+  let max = 0n;
+  for (const v of values) if (v > max) max = v;
+  return max;
 }
 
 interface Loaded {
@@ -123,7 +133,7 @@ export class IsolateRuntime extends DispatchRuntime {
     const stats = fastKey ? this.targets.get(fastKey) : undefined;
     // Quiet: nothing else in flight, so the isolate's thread is idle and a sync entry cannot block on it.
     const quiet = this.pending.size === 1 && this.ops.inFlight === 0 && this.ops.openCalls <= 1 && !this.tainted;
-    if (quiet && stats && !stats.slow && stats.calls > 0 && stats.maxCpuNs < FAST_PATH_MAX_CPU_NS) {
+    if (quiet && stats && !stats.slow && stats.calls > 0 && maxOf(stats.recentCpuNs) < FAST_PATH_MAX_CPU_NS) {
       try {
         this.stats.fastCalls++;
         loaded.dispatch.applySync(undefined, [seq, json], { timeout: FAST_PATH_BUDGET_MS });
@@ -160,9 +170,8 @@ export class IsolateRuntime extends DispatchRuntime {
         () => {
           if (!alone || this.loaded !== loaded || loaded.isolate.isDisposed) return;
           const used = loaded.isolate.cpuTime - cpuBefore;
-          const entry = this.targets.get(fastKey) ?? { calls: 0, maxCpuNs: 0n, slow: false };
-          entry.calls++;
-          if (used > entry.maxCpuNs) entry.maxCpuNs = used;
+          const entry = this.targets.get(fastKey) ?? { calls: 0, recentCpuNs: [], slow: false };
+          entry.recentCpuNs[entry.calls++ % CPU_WINDOW] = used;
           this.targets.set(fastKey, entry);
         },
         () => undefined,
