@@ -288,7 +288,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
         const appKey = serviceKey(kernel.apiKeys, 'app');
         registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker, guard });
-        registerDslRoutes(http.console, { apps: kernel.apps, guard });
+        registerDslRoutes(http.console, { apps: kernel.apps, knex: kernel.db.knex, guard });
         registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex), guard });
         registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey, guard });
         registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });

@@ -102,7 +102,7 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
   });
   console.get('/apps/:app_id/annotation-reply/:action/status/:job_id', ...guard('apps.view'), async (ctx) => {
     const app = await appOf(ctx);
-    ctx.body = annotations.job(app.id, actionOf(ctx), ctx.params.job_id!);
+    ctx.body = await annotations.job(app.id, actionOf(ctx), ctx.params.job_id!);
   });
 
   const gate = [deps.appKey, appGate(apps)];
@@ -129,6 +129,6 @@ export function registerAnnotationRoutes(console: Router, service: Router, deps:
     ctx.body = { job_id: job.job_id, job_status: job.job_status };
   });
   service.get('/apps/annotation-reply/:action/status/:job_id', ...gate, async (ctx) => {
-    ctx.body = annotations.job(runnableOf(ctx).app.id, actionOf(ctx), ctx.params.job_id!);
+    ctx.body = await annotations.job(runnableOf(ctx).app.id, actionOf(ctx), ctx.params.job_id!);
   });
 }

@@ -63,7 +63,8 @@ interface Index {
 
 const INDEX_CACHE_MS = 60_000;
 const EMBED_BATCH = 256;
-const MAX_JOBS = 1000;
+/** How long a finished job's status can be asked for. */
+const JOB_KEPT_MS = 24 * 3600_000;
 
 export function annotationView(a: AnnotationRow) {
   return { id: a.id, question: a.question, answer: a.answer, hit_count: Number(a.hit_count) || 0, created_at: unix(a.created_at) };
@@ -92,7 +93,6 @@ function cosine(a: readonly number[], b: readonly number[], normA: number, normB
  */
 export class Annotations {
   private readonly indexes = new Map<string, { model: string; at: number; value: Promise<Index> }>();
-  private readonly jobs = new Map<string, AnnotationJob & { appId: string }>();
 
   constructor(private readonly deps: AnnotationsDeps) {
     deps.events.on('cache.invalidate', ({ scope, key }) => {
@@ -191,12 +191,12 @@ export class Annotations {
    * to a new published version built from the published config (unpublished
    * draft edits stay unpublished). Enabling embeds every annotation with the
    * chosen model first, so a model that does not work fails the job and
-   * changes nothing. Runs synchronously; the job is kept in this process.
+   * changes nothing. Runs synchronously; the job's outcome is kept in the
+   * database (a day), so its status can be asked of any API process.
    */
   async setReply(workspaceId: string, appId: string, action: ReplyAction, settings: ReplySettings, by: string | null): Promise<AnnotationJob> {
     const app = await this.deps.apps.get(workspaceId, appId);
-    const job: AnnotationJob & { appId: string } = { job_id: randomUUID(), job_status: 'processing', error_msg: '', appId: app.id };
-    this.remember(action, job);
+    const job: AnnotationJob = { job_id: randomUUID(), job_status: 'processing', error_msg: '' };
     try {
       const patch: Record<string, unknown> = { enabled: action === 'enable' };
       if (action === 'enable') {
@@ -214,14 +214,17 @@ export class Annotations {
       job.error_msg = (error as Error).message || 'The annotation reply settings could not be applied.';
       this.deps.logger.warn({ err: error, appId: app.id, action }, 'annotation reply job failed');
     }
-    return { job_id: job.job_id, job_status: job.job_status, error_msg: job.error_msg };
+    const { knex } = this.deps;
+    await knex('app_jobs').where('created_at', '<', new Date(Date.now() - JOB_KEPT_MS)).delete();
+    await knex('app_jobs').insert({ id: job.job_id, app_id: app.id, kind: `annotation-reply:${action}`, status: job.job_status, error_msg: job.error_msg });
+    return job;
   }
 
-  /** A job of `setReply`; 400 "The job does not exist." for one this process does not know (as Dify). */
-  job(appId: string, action: string, jobId: string): AnnotationJob {
-    const job = this.jobs.get(`${action}:${jobId}`);
-    if (!job || job.appId !== appId) throw new InputError('The job does not exist.', 'job_id');
-    return { job_id: job.job_id, job_status: job.job_status, error_msg: job.error_msg };
+  /** A job of `setReply`; 400 "The job does not exist." for an unknown one (as Dify). */
+  async job(appId: string, action: string, jobId: string): Promise<AnnotationJob> {
+    const row = isUuid(jobId) ? ((await this.deps.knex('app_jobs').where({ id: jobId, app_id: appId, kind: `annotation-reply:${action}` }).first('id', 'status', 'error_msg')) as { id: string; status: AnnotationJob['job_status']; error_msg: string } | undefined) : undefined;
+    if (!row) throw new InputError('The job does not exist.', 'job_id');
+    return { job_id: row.id, job_status: row.status, error_msg: row.error_msg };
   }
 
   /** The annotation reply settings an app's console shows. */
@@ -229,11 +232,6 @@ export class Annotations {
     const config = await this.deps.apps.effectiveConfig(app);
     const model = await this.embeddingModel(app.workspace_id, config);
     return { enabled: config.annotation_reply.enabled, score_threshold: config.annotation_reply.score_threshold, embedding_model: { embedding_provider_name: model.provider, embedding_model_name: model.model } };
-  }
-
-  private remember(action: ReplyAction, job: AnnotationJob & { appId: string }): void {
-    if (this.jobs.size >= MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
-    this.jobs.set(`${action}:${job.job_id}`, job);
   }
 
   private async applyReplyConfig(app: App, patch: Record<string, unknown>, by: string | null): Promise<void> {

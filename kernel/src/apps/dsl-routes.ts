@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { authOf } from '../http/auth.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type Router from '@koa/router';
+import type { Knex } from 'knex';
 import type { Context, Middleware } from 'koa';
 import { createGuardedFetch, FetchResponseTooLargeError } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
@@ -56,51 +57,35 @@ interface ImportResult {
 }
 
 interface PendingImport {
-  workspaceId: string;
   content: string;
   overrides: Overrides;
-  expiresAt: number;
 }
 
 /** Pending imports wait this long for their confirmation (Dify's 10 minutes). */
 export const PENDING_IMPORT_TTL_MS = 10 * 60_000;
 const MAX_PENDING_PER_WORKSPACE = 20;
-const MAX_PENDING_BYTES = 200 * 1024 * 1024;
 
 /**
- * Imports waiting for `confirm`, per process, expiring after 10 minutes. A
- * confirmation must reach the process that answered `pending` (true of one
- * API process; behind a load balancer without affinity, re-import instead).
+ * Imports waiting for `confirm`, expiring after 10 minutes, kept in the
+ * database so that a confirmation may reach any API process. Taking one
+ * deletes it in the same statement, so it is confirmed once.
  */
 class PendingImports {
-  private readonly entries = new Map<string, PendingImport>();
+  constructor(private readonly knex: Knex) {}
 
-  add(id: string, entry: Omit<PendingImport, 'expiresAt'>): void {
-    this.sweep();
-    const mine = [...this.entries].filter(([, e]) => e.workspaceId === entry.workspaceId);
-    if (mine.length >= MAX_PENDING_PER_WORKSPACE) this.entries.delete(mine[0]![0]);
-    while (this.bytes() + entry.content.length > MAX_PENDING_BYTES && this.entries.size > 0) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { ...entry, expiresAt: Date.now() + PENDING_IMPORT_TTL_MS });
+  async add(id: string, workspaceId: string, entry: PendingImport): Promise<void> {
+    await this.knex('app_imports').where('expires_at', '<=', this.knex.fn.now()).delete();
+    await this.knex('app_imports').insert({ id, workspace_id: workspaceId, content: entry.content, overrides: JSON.stringify(entry.overrides), expires_at: new Date(Date.now() + PENDING_IMPORT_TTL_MS) });
+    const older = (await this.knex('app_imports').where({ workspace_id: workspaceId }).orderBy('created_at', 'desc').offset(MAX_PENDING_PER_WORKSPACE).select('id')) as Array<{ id: string }>;
+    if (older.length) await this.knex('app_imports').whereIn('id', older.map((r) => r.id)).delete();
   }
 
   /** Takes (removes) a live entry of this workspace. */
-  take(id: string, workspaceId: string): PendingImport | undefined {
-    this.sweep();
-    const entry = this.entries.get(id);
-    if (!entry || entry.workspaceId !== workspaceId) return undefined;
-    this.entries.delete(id);
-    return entry;
-  }
-
-  private bytes(): number {
-    let total = 0;
-    for (const e of this.entries.values()) total += e.content.length;
-    return total;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
+  async take(id: string, workspaceId: string): Promise<PendingImport | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const rows = (await this.knex('app_imports').where({ id, workspace_id: workspaceId }).andWhere('expires_at', '>', this.knex.fn.now()).delete().returning(['content', 'overrides'])) as Array<{ content: string; overrides: string }>;
+    const row = rows[0];
+    return row ? { content: row.content, overrides: JSON.parse(row.overrides) as Overrides } : undefined;
   }
 }
 
@@ -160,13 +145,14 @@ export async function fetchDsl(url: string, options: FetchDslOptions = {}): Prom
 }
 
 
+
 function blank(value: string | null | undefined): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: Permission): Middleware[] }): void {
+export function registerDslRoutes(console: Router, deps: { apps: Apps; knex: Knex; guard(p: Permission): Middleware[] }): void {
   const { apps, guard } = deps;
-  const pending = new PendingImports();
+  const pending = new PendingImports(deps.knex);
 
   const failed = (id: string, error: string, version = ''): ImportResult => ({ id, status: 'failed', app_id: null, app_mode: null, error, imported_dsl_version: version, current_dsl_version: CURRENT_DSL_VERSION, warnings: [] });
 
@@ -239,7 +225,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
 
     const overrides: Overrides = { name: body.name ?? undefined, description: body.description ?? undefined, icon_type: body.icon_type ?? undefined, icon: body.icon ?? undefined, icon_background: body.icon_background ?? undefined };
     if (parsed.versionStatus === 'pending') {
-      pending.add(id, { workspaceId: authOf(ctx).workspaceId, content, overrides });
+      await pending.add(id, authOf(ctx).workspaceId, { content, overrides });
       ctx.status = 202;
       ctx.body = { id, status: 'pending', app_id: null, app_mode: null, error: '', imported_dsl_version: parsed.version, current_dsl_version: CURRENT_DSL_VERSION, warnings: parsed.warnings } satisfies ImportResult;
       return;
@@ -249,7 +235,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; guard(p: 
 
   console.post('/apps/imports/:import_id/confirm', ...guard('apps.edit'), async (ctx) => {
     const id = ctx.params.import_id!;
-    const entry = pending.take(id, authOf(ctx).workspaceId);
+    const entry = await pending.take(id, authOf(ctx).workspaceId);
     if (!entry) {
       ctx.status = 400;
       ctx.body = failed(id, 'Import information expired or does not exist');

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { describeWith, freshRedisPrefix, freshSchema, TEST_DATABASE_URL } from '../support/env.js';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
@@ -5,6 +8,7 @@ import { OpenAiWireServer } from '../support/openai-server.js';
 import { configureOpenAi, createPublishedApp, parseSse, post } from '../support/apps.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const CHAT_DSL = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dsl', 'chat-app.yml'), 'utf8');
 
 describeWith('redis', 'apps scaled out: two API processes sharing PostgreSQL and Redis', () => {
   let a: TestKernel;
@@ -65,5 +69,28 @@ describeWith('redis', 'apps scaled out: two API processes sharing PostgreSQL and
     const body = { query: 'x', user: 'u', inputs: {}, auto_generate_name: false };
     const [first, second] = await Promise.all([a.api('POST', '/v1/chat-messages', { token: app.key, body }), sleep(50).then(() => b.api('POST', '/v1/chat-messages', { token: app.key, body }))]);
     expect([first.status, second.status], JSON.stringify(second.body)).to.deep.equal([200, 429]);
+  });
+  it('confirms on one process a DSL import that the other answered pending, once', async () => {
+    const { token } = await setupOwner(a.api);
+    // A newer DSL version than this build knows: Dify asks to confirm first.
+    const newer = [...CHAT_DSL.split('\n').filter((l) => !l.startsWith('version:')), 'version: 0.7.0'].join('\n').replace('provider: langgenius/openai/openai', 'provider: openai');
+    const pending = await a.api('POST', '/console/api/apps/imports', { token, body: { mode: 'yaml-content', yaml_content: newer, name: 'Confirmed elsewhere' } });
+    expect(pending.status).to.equal(202);
+    const confirmed = await b.api('POST', `/console/api/apps/imports/${pending.body.id}/confirm`, { token });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+    expect(confirmed.body).to.include({ status: 'completed', error: '' });
+    expect((await a.api('GET', `/console/api/apps/${confirmed.body.app_id}`, { token })).body.name).to.equal('Confirmed elsewhere');
+    const again = await a.api('POST', `/console/api/apps/imports/${pending.body.id}/confirm`, { token });
+    expect(again.status).to.equal(400);
+  });
+
+  it('answers the status of an annotation-reply job on the process that did not run it', async () => {
+    const { token } = await setupOwner(a.api);
+    await configureOpenAi(a, token, upstream);
+    const app = await createPublishedApp(a, token, 'chat');
+    const enable = await a.api('POST', '/v1/apps/annotation-reply/enable', { token: app.key, body: { embedding_provider_name: 'local', embedding_model_name: 'hashed-ngrams-384', score_threshold: 0.9 } });
+    expect(enable.status, JSON.stringify(enable.body)).to.equal(200);
+    const status = await b.api('GET', `/v1/apps/annotation-reply/enable/status/${enable.body.job_id}`, { token: app.key });
+    expect(status.body).to.deep.equal({ job_id: enable.body.job_id, job_status: 'completed', error_msg: '' });
   });
 });

@@ -4,6 +4,7 @@ import * as plugins from './002-plugins.js';
 import * as models from './003-models.js';
 import * as publishers from './004-publishers.js';
 import * as apps from './005-apps.js';
+import * as sharedState from './006-shared-state.js';
 
 export interface Migration {
   readonly name: string;
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   { name: '003-models', ...models },
   { name: '004-publishers', ...publishers },
   { name: '005-apps', ...apps },
+  { name: '006-shared-state', ...sharedState },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
