@@ -20,6 +20,8 @@ interface Queued {
 
 /** Rows per statement: far below PostgreSQL's 65,535 bind parameters (about 35 per exchange). */
 const MAX_BATCH = 128;
+/** A statement that waits longer (a lock held elsewhere, say) fails its batch, so the saves behind it go on. */
+const WRITE_TIMEOUT_MS = 30_000;
 
 /**
  * Stores finished exchanges with group commit. A save that finds the database
@@ -38,7 +40,14 @@ export class MessageWriter {
   private writing = false;
   private scheduled = false;
 
-  constructor(private readonly knex: Knex) {}
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly knex: Knex,
+    options: { timeoutMs?: number } = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? WRITE_TIMEOUT_MS;
+  }
 
   save(item: SaveItem): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -63,7 +72,8 @@ export class MessageWriter {
           await this.write(batch.map((q) => q.item));
           for (const q of batch) q.resolve();
         } catch (error) {
-          if (batch.length === 1) batch[0]!.reject(error);
+          // A time-out is the database's state, not a row's: retrying row by row would only wait again.
+          if (batch.length === 1 || (error as Error).name === 'KnexTimeoutError') for (const q of batch) q.reject(error);
           else await this.oneByOne(batch);
         }
       }
@@ -103,6 +113,6 @@ export class MessageWriter {
     // clock_timestamp(), not now(): messages stored in one statement keep the order they finished in.
     const messages = this.knex('messages').insert(items.map((i) => ({ ...i.message, created_at: this.knex.raw('clock_timestamp()') }))).toSQL();
     bindings.push(...messages.bindings);
-    return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings);
+    return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).timeout(this.timeoutMs);
   }
 }

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { MessageWriter, type SaveItem } from '../../src/apps/message-writer.js';
 import { createPublishedApp, startAppKernel, stopAppKernel, type AppKernel } from '../support/apps.js';
+import { TEST_DATABASE_URL } from '../support/env.js';
 
 describe('message writer (group commit)', function () {
   this.timeout(60_000);
@@ -81,5 +82,27 @@ describe('message writer (group commit)', function () {
     expect(await knex('messages').whereIn('conversation_id', good).count({ n: '*' }).first()).to.satisfy((r: { n: string | number }) => Number(r.n) === 3);
     // The bad save's new conversation went with its failed statement: no conversation without its message.
     expect(await knex('conversations').where({ id: duplicateConversation }).first()).to.equal(undefined);
+  });
+
+  it('fails a batch that waits past its time-out, and the saves behind it go on', async function () {
+    // Only a server has locks another session can hold; PGlite runs one statement at a time.
+    if (!TEST_DATABASE_URL) this.skip();
+    const writer = new MessageWriter(knex, { timeoutMs: 300 });
+    const held = randomUUID();
+    await writer.save(create(held, 'locked later'));
+    const trx = await knex.transaction();
+    try {
+      await trx('conversations').where({ id: held }).forUpdate().first();
+      const started = Date.now();
+      const stuck = writer.save({ message: message(held, 'waits for the lock'), conversation: { kind: 'touch', id: held } });
+      const error = await stuck.then(() => undefined, (e: Error) => e);
+      expect(error?.name).to.equal('KnexTimeoutError');
+      expect(Date.now() - started).to.be.lessThan(5_000);
+      const other = randomUUID();
+      await writer.save(create(other, 'goes on'));
+      expect(await knex('messages').where({ conversation_id: other }).first('answer')).to.deep.equal({ answer: 'goes on' });
+    } finally {
+      await trx.rollback();
+    }
   });
 });
