@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { runSimple, sqlWithLiterals } from '../db/database.js';
 import type { MessageRow } from './conversations.js';
 
 /** What one exchange does to its conversation when it is stored. */
@@ -22,6 +23,8 @@ interface Queued {
 const MAX_BATCH = 128;
 /** A statement that waits longer (a lock held elsewhere, say) fails its batch, so the saves behind it go on. */
 const WRITE_TIMEOUT_MS = 30_000;
+/** PostgreSQL's `query_canceled`, which a statement past `statement_timeout` fails with. */
+const QUERY_CANCELED = '57014';
 
 /**
  * Stores finished exchanges with group commit. A save that finds the database
@@ -73,7 +76,7 @@ export class MessageWriter {
           for (const q of batch) q.resolve();
         } catch (error) {
           // A time-out is the database's state, not a row's: retrying row by row would only wait again.
-          if (batch.length === 1 || (error as Error).name === 'KnexTimeoutError') for (const q of batch) q.reject(error);
+          if (batch.length === 1 || (error as { code?: unknown }).code === QUERY_CANCELED) for (const q of batch) q.reject(error);
           else await this.oneByOne(batch);
         }
       }
@@ -93,8 +96,13 @@ export class MessageWriter {
     }
   }
 
-  /** One statement: data-modifying CTEs for the conversations, then the messages. */
-  private write(items: SaveItem[]): Promise<unknown> {
+  /**
+   * One statement: data-modifying CTEs for the conversations, then the messages,
+   * with its values as escaped literals, by the simple protocol (see runSimple),
+   * under a statement time-out of its own (SET LOCAL lasts for this statement's
+   * implicit transaction only).
+   */
+  private write(items: SaveItem[]): Promise<void> {
     const parts: string[] = [];
     const bindings: Knex.Value[] = [];
     const created = items.flatMap((i) => (i.conversation.kind === 'create' ? [i.conversation.row] : []));
@@ -113,6 +121,7 @@ export class MessageWriter {
     // clock_timestamp(), not now(): messages stored in one statement keep the order they finished in.
     const messages = this.knex('messages').insert(items.map((i) => ({ ...i.message, created_at: this.knex.raw('clock_timestamp()') }))).toSQL();
     bindings.push(...messages.bindings);
-    return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).timeout(this.timeoutMs);
+    const statement = this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).toSQL().toNative();
+    return runSimple(this.knex, `SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.timeoutMs))}; ${sqlWithLiterals(statement)}`);
   }
 }

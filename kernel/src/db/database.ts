@@ -65,6 +65,43 @@ export async function openPglite(dir: string, templateDir: string | undefined = 
   return PGlite.create(dir, { extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] });
 }
 
+/**
+ * Runs statements given as text by the simple query protocol, on knex's own
+ * connection (so never inside another caller's open transaction: PGlite has
+ * one connection, and knex lends it to one caller at a time). Values must be
+ * inlined as literals escaped by pg's `escapeLiteral` (see {@link sqlWithLiterals}).
+ * On PGlite one call into WASM replaces parse, bind, describe and execute, which
+ * halves the cost of a small statement (bench/gateway).
+ */
+export async function runSimple(knex: Knex, sql: string): Promise<void> {
+  const client = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> };
+  const connection = (await client.acquireConnection()) as { exec?: (sql: string) => Promise<unknown>; query(sql: string): Promise<unknown> };
+  try {
+    // PGlite's exec, or pg's query without values (which pg sends as a simple query).
+    if (typeof connection.exec === 'function') await connection.exec(sql);
+    else await connection.query(sql);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** `sql` with its `$n` placeholders replaced by the bindings as escaped literals. */
+export function sqlWithLiterals(native: Knex.SqlNative): string {
+  return native.sql.replace(/\$(\d+)/g, (_, n: string) => literal(native.bindings[Number(n) - 1]));
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`cannot store ${value} as a number`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  return pg.escapeLiteral(JSON.stringify(value));
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const schema = options.schema;
