@@ -27,16 +27,18 @@ const WRITE_TIMEOUT_MS = 30_000;
 const QUERY_CANCELED = '57014';
 
 /**
- * Stores finished exchanges with group commit. A save that finds the database
- * idle is written at once, alone; saves that arrive while a write is in flight
- * queue and go together in the next statement. One loaded process thus pays
- * one statement (parse, plan, commit, WAL write, round trip) for many
- * messages — on PGlite that is most of a message's cost (bench/gateway) —
- * while a lone request waits no longer than before.
+ * Stores finished exchanges with group commit. A save that finds the writer
+ * idle is written after the current loop turn, with every save that turn
+ * reaches (PGlite runs synchronously, so nothing else could join); saves that
+ * arrive while a write is in flight queue and go together in the next
+ * statement. One loaded process thus pays one statement (parse, plan, commit,
+ * WAL write, round trip) for many messages — on PGlite that is most of a
+ * message's cost (bench/gateway) — while a lone request waits one loop turn.
  *
  * Every batch is one statement, so it is atomic: a new conversation and its
  * first message are stored together or not at all. If a batch fails, its
- * items are retried one by one, so one bad row fails only its own request.
+ * items are retried one by one, so one bad row fails only its own request; a
+ * batch past its time-out fails as a whole, so the saves behind it go on.
  */
 export class MessageWriter {
   private queue: Queued[] = [];
