@@ -32,4 +32,5 @@ export { checkArguments } from "./arguments.js";
 export * from "./semver.js";
 export * from "./host-pattern.js";
 export * from "./manifest.js";
+export type { Grants } from "./grants.js";
 export * from "./manifest-parse.js";

@@ -1,5 +1,7 @@
 /** Shapes of the console API (docs/api/*.md), as the console uses them. */
 
+import type { Grants } from '@tessera/sdk';
+
 export type Role = 'owner' | 'admin' | 'editor' | 'normal' | 'dataset_operator';
 export const ROLES: Role[] = ['owner', 'admin', 'editor', 'normal', 'dataset_operator'];
 
@@ -99,14 +101,7 @@ export interface DefaultModel {
   provider: { provider: string };
 }
 
-export interface Grants {
-  network?: { hosts: string[] };
-  allow_private?: string[];
-  models?: boolean;
-  storage?: { quota_bytes: number };
-  limits?: { memory_mb?: number; cpu_ms?: number };
-  node_runtime?: boolean;
-}
+export type { Grants };
 
 export interface DeclaredPermissions {
   network?: { hosts: string[] };

@@ -8,7 +8,7 @@ import { type App, unix } from '../identity/models.js';
 import type { ModelRuntime } from '../models/model-runtime.js';
 import type { Apps, RunnableApp } from './apps.js';
 import { type AppConfig, normalizeConfig } from './config.js';
-import { isUuid } from './conversations.js';
+import { isUuid } from '../http/validate.js';
 
 /** The embedding model annotation reply uses when neither the app nor the workspace names one. */
 export const FALLBACK_EMBEDDING = { provider: 'local', model: 'hashed-ngrams-384' } as const;

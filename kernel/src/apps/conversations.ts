@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
+import { isUuid } from '../http/validate.js';
 import { unix } from '../identity/models.js';
 import { type ConversationChange, MessageWriter } from './message-writer.js';
 
@@ -52,8 +53,6 @@ export interface MessageRow {
   created_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
 export function conversationView(c: ConversationRow) {
   return { id: c.id, name: c.name, inputs: JSON.parse(c.inputs) as Record<string, unknown>, status: c.status, introduction: c.introduction, created_at: unix(c.created_at), updated_at: unix(c.updated_at) };

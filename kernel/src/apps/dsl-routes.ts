@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { Context, Middleware } from 'koa';
 import { createGuardedFetch, FetchResponseTooLargeError } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
-import { parse } from '../http/validate.js';
+import { isUuid, parse } from '../http/validate.js';
 import type { Permission } from '../identity/roles.js';
 import type { AppMode, Apps } from './apps.js';
 import { loadConfig } from './config.js';
@@ -19,7 +19,6 @@ import { convertDsl, CURRENT_DSL_VERSION, DSL_MAX_BYTES, DslError, exportDsl, im
  * malformed request is a 400.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
@@ -82,7 +81,7 @@ class PendingImports {
 
   /** Takes (removes) a live entry of this workspace. */
   async take(id: string, workspaceId: string): Promise<PendingImport | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const rows = (await this.knex('app_imports').where({ id, workspace_id: workspaceId }).andWhere('expires_at', '>', this.knex.fn.now()).delete().returning(['content', 'overrides'])) as Array<{ content: string; overrides: string }>;
     const row = rows[0];
     return row ? { content: row.content, overrides: JSON.parse(row.overrides) as Overrides } : undefined;
@@ -209,7 +208,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; knex: Kne
       const data = parseYamlMapping(content);
       version = versionOf(data);
       if (blank(body.app_id)) {
-        if (!UUID.test(body.app_id!)) throw new DslError('App not found');
+        if (!isUuid(body.app_id)) throw new DslError('App not found');
         await apps.get(authOf(ctx).workspaceId, body.app_id!).catch(() => {
           throw new DslError('App not found');
         });
@@ -257,7 +256,7 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; knex: Kne
   console.get('/apps/:app_id/export', ...guard('apps.edit'), async (ctx) => {
     // `include_secret` is accepted for Dify clients; an easy-UI config holds no secrets, and tool credential ids are always removed.
     const appId = ctx.params.app_id!;
-    if (!UUID.test(appId)) throw new NotFoundError('App not found.', 'app_not_found');
+    if (!isUuid(appId)) throw new NotFoundError('App not found.', 'app_not_found');
     const app = await apps.get(authOf(ctx).workspaceId, appId);
     ctx.body = { data: exportDsl(app, loadConfig(app.mode, app.draft_config)) };
   });

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { InputError, NotFoundError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import type { AppConfig, FormField } from './config.js';
-import { isUuid } from './conversations.js';
+import { isUuid } from '../http/validate.js';
 import type { PromptFile } from './prompt.js';
 
 /** File kinds by extension, as Dify groups them. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
 import { type App, unix } from '../identity/models.js';
-import { isUuid, type MessageRow } from './conversations.js';
+import { isUuid } from '../http/validate.js';
+import type { MessageRow } from './conversations.js';
 
 /** Filters of the console's logs: a time window (Unix seconds, both ends included), user feedback, a keyword, the source. */
 export interface LogFilter {

@@ -41,7 +41,7 @@ const QUERY_CANCELED = '57014';
  * batch past its time-out fails as a whole, so the saves behind it go on.
  */
 export class MessageWriter {
-  private queue: Queued[] = [];
+  private readonly queue: Queued[] = [];
   private writing = false;
   private scheduled = false;
 
@@ -71,8 +71,7 @@ export class MessageWriter {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+        const batch = this.queue.splice(0, MAX_BATCH);
         try {
           await this.write(batch.map((q) => q.item));
           for (const q of batch) q.resolve();

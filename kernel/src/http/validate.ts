@@ -3,8 +3,12 @@ import { TypeCompiler, ValueErrorType, type TypeCheck } from '@sinclair/typebox/
 import { InputError } from '../errors.js';
 
 // TypeBox checks no string format it does not know; register the ones routes use.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whether `value` is a UUID (so it can be looked up in a uuid column without a database error). */
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
 const FORMATS: Record<string, RegExp> = {
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  uuid: UUID,
   email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
   'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/,
   uri: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i,

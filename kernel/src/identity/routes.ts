@@ -3,7 +3,7 @@ import { authOf } from '../http/auth.js';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { InputError } from '../errors.js';
-import { parse } from '../http/validate.js';
+import { isUuid, parse } from '../http/validate.js';
 import type { Accounts } from './accounts.js';
 import type { ApiKeys } from './api-keys.js';
 import { ROLES, type Permission } from './roles.js';
@@ -34,7 +34,6 @@ const Invite = Type.Object({
 const RoleUpdate = Type.Object({ role: Type.String() });
 const Activate = Type.Object({ token: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String(), workspace_id: Type.Optional(Type.String()), email: Type.Optional(Type.String()), interface_language: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()) });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 
 /** Console routes of identity and tenancy (Dify's paths where Dify has them). */
@@ -89,7 +88,7 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
   router.post('/workspaces/switch', deps.session, async (ctx) => {
     const body = parse(Switch, ctx.request.body);
     const id = body.tenant_id ?? body.workspace_id;
-    if (!id || !UUID.test(id)) throw new InputError('tenant_id must be a workspace id.', 'tenant_id');
+    if (!isUuid(id)) throw new InputError('tenant_id must be a workspace id.', 'tenant_id');
     ctx.body = { result: 'success', new_tenant: await workspaces.switchTo(authOf(ctx), id) };
   });
   router.get('/workspaces/current', ...guard('workspace.view'), async (ctx) => {

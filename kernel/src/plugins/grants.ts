@@ -1,25 +1,8 @@
-import { isPatternCovered, parseHostPattern, type ResolvedManifest } from '@tessera/sdk';
+import { type Grants, isPatternCovered, parseHostPattern, type ResolvedManifest } from '@tessera/sdk';
 import { parseAllowPrivate } from '@tessera/sdk/runtime';
 import { ForbiddenError, InputError } from '../errors.js';
 
-/**
- * What an admin granted a plugin in one workspace, stored as given (snake_case,
- * the console API's shape). Nothing is granted unless listed here.
- */
-export interface Grants {
-  /** Hosts `ctx.fetch` may reach: each one declared by the manifest (or covered by a declared pattern). */
-  network?: { hosts: string[] };
-  /** Loopback or private destinations allowed despite the SSRF guard, e.g. a local model server `127.0.0.1:11434`. */
-  allow_private?: string[];
-  /** Reverse model invocation through `ctx.models`. */
-  models?: boolean;
-  /** Bytes of kv storage (default: what the manifest asks for, else 1 MB). */
-  storage?: { quota_bytes: number };
-  /** Isolate limits for this plugin. */
-  limits?: { memory_mb?: number; cpu_ms?: number };
-  /** Required to run a plugin whose manifest asks for the `node` runtime (full Node.js in a worker thread). */
-  node_runtime?: boolean;
-}
+export type { Grants };
 
 export const DEFAULT_KV_QUOTA_BYTES = 1024 * 1024;
 
