@@ -76,8 +76,25 @@ export interface GuardedFetchOptions {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Headers that carry credentials and must not follow a redirect to another origin. */
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "cookie2", "proxy-authorization"];
+/**
+ * The only request headers that follow a redirect to another origin. Credentials travel
+ * under any name (Authorization, Cookie, X-Api-Key, Api-Key, X-Goog-Api-Key, …), so rather
+ * than strip a list of known credential headers, a cross-origin hop keeps only headers
+ * that describe what the client accepts and the body it carries (Content-* only while the
+ * body goes along, 307/308). What else the next origin needs, the plugin sends itself
+ * after `redirect: "manual"`.
+ */
+const CROSS_ORIGIN_HEADERS = new Set([
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "user-agent",
+  "cache-control",
+  "pragma",
+  "content-type",
+  "content-language",
+  "content-encoding",
+]);
 /** Headers describing a body, dropped when a redirect turns the request into a body-less GET. */
 const BODY_HEADERS = ["content-type", "content-encoding", "content-language", "content-location"];
 
@@ -96,11 +113,19 @@ async function defaultLookup(hostname: string): Promise<ResolvedAddress[]> {
 /** Sends one hop to the pre-validated addresses; resolves at the response headers. */
 function sendOnce(url: URL, host: string, port: number, addresses: ResolvedAddress[], prepared: PreparedRequest, signal: AbortSignal, agents: Agents): Promise<http.IncomingMessage> {
   // Rebinding guard: Node calls this instead of DNS, so it connects to what was vetted.
+  // It answers on a later loop turn, as DNS would: net connects inside this callback, and a
+  // connect() that fails at once (ENETUNREACH for an unroutable address, EAFNOSUPPORT for
+  // IPv6 on a host without it) destroys the socket there. Answered synchronously, that
+  // error was emitted before the HTTP client had attached its 'error' listener to the
+  // socket (an uncaught exception that ended the process), and for https the TLS setup
+  // then threw on the destroyed socket.
   const pinned: LookupFunction = (_hostname, options, callback) => {
     const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
     const list = wanted.length > 0 ? wanted : addresses;
-    if (options.all) callback(null, list);
-    else callback(null, list[0]!.address, list[0]!.family);
+    setImmediate(() => {
+      if (options.all) callback(null, list);
+      else callback(null, list[0]!.address, list[0]!.family);
+    });
   };
   return new Promise((resolve, reject) => {
     const client = url.protocol === "https:" ? https : http;
@@ -153,7 +178,8 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * @returns A function that performs one request, following redirects per `request.redirect`.
  * @throws (from the returned function) {@link FetchDeniedError} for policy refusals; the
  *   signal's reason (an `AbortError` by default) when aborted; a `TimeoutError` DOMException
- *   after `timeoutMs`; network errors (`ECONNREFUSED`, `ENOTFOUND`, TLS) as Node reports them.
+ *   after `timeoutMs`; network errors (`ECONNREFUSED`, `ENOTFOUND`, `ENETUNREACH`, TLS) as Node reports them —
+ *   always as this rejection, never as an uncaught socket error.
  */
 export function createGuardedFetch(options: GuardedFetchOptions): (request: GuardedRequest) => Promise<GuardedResponse> {
   const grant = options.grant;
@@ -217,7 +243,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): (request: Guar
   };
 }
 
-/** Rule 4: the request for the next hop (method change, body drop, credential strip). */
+/** Rule 4: the request for the next hop (method change, body drop; to another origin only {@link CROSS_ORIGIN_HEADERS}). */
 function redirectedRequest(prepared: PreparedRequest, status: number, from: URL, to: URL): PreparedRequest {
   let { method, headers, body } = prepared;
   if ((status === 303 && method !== "GET" && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST")) {
@@ -225,7 +251,7 @@ function redirectedRequest(prepared: PreparedRequest, status: number, from: URL,
     body = undefined;
     headers = withoutHeaders(headers, BODY_HEADERS);
   }
-  if (from.origin !== to.origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+  if (from.origin !== to.origin) headers = headers.filter(([n]) => CROSS_ORIGIN_HEADERS.has(n.toLowerCase()));
   return { method, headers, body };
 }
 

@@ -70,3 +70,29 @@ describe('fetch through the isolate bridge: response bodies', () => {
     expect(text === lines).to.equal(true);
   });
 });
+
+describe('fetch through the isolate bridge: network errors', () => {
+  /** A tool that fetches `url` and returns what the plugin saw: the status, or the error's name and code. */
+  const FETCH_OR_ERROR = `export default { kind: 'plugin', apiVersion: '1.0.0', tools: { get: { kind: 'tool', invoke: async (a, ctx) => { try { const r = await ctx.fetch(a.url); return { status: r.status }; } catch (e) { return { name: e.name, code: e.code, message: e.message }; } } } }, providers: {}, nodes: {}, vectorStores: {}, documentLoaders: {} };`;
+  let runtime: IsolateRuntime;
+
+  before(() => {
+    runtime = new IsolateRuntime({ name: 'fetcher@1.0.0', code: FETCH_OR_ERROR });
+  });
+  after(() => runtime.dispose());
+
+  it('gives the plugin a coded error, and the host survives, when a host name resolves to an address that fails to connect at once', async () => {
+    // Under a '*' grant; the one address is multicast (allow-listed so that the policy lets it
+    // through): the local kernel refuses a TCP connect to it at once and nothing is sent.
+    const fetch = createGuardedFetch({
+      grant: { hosts: ['*'], allowPrivate: ['224.0.0.1', 'ff00::/8'] },
+      lookup: async (hostname) => (hostname === 'v6.example.test' ? [{ address: 'ff0e::1', family: 6 }] : [{ address: '224.0.0.1', family: 4 }]),
+    });
+    const scope: CallScope = { workspaceId: 'ws-1', capabilities: { ...createMemoryCapabilities(), fetch } };
+    for (const url of ['http://unroutable.example.test/', 'https://unroutable.example.test/', 'http://v6.example.test:8080/', 'http://224.0.0.1/']) {
+      const seen = (await runtime.call({ group: 'tools', id: 'get', method: 'invoke' }, [{ url }], scope)) as { name?: string; code?: string; message?: string };
+      expect(seen, url).to.include({ name: 'PluginError', code: 'plugin_upstream_error' });
+      expect(seen.message, url).to.match(/ENETUNREACH|EAFNOSUPPORT|EADDRNOTAVAIL/);
+    }
+  });
+});

@@ -15,12 +15,19 @@ import {
 // ---------------------------------------------------------------------------
 // Tripwire: every client socket Node opens during these tests is inspected
 // before it connects. Attempts are recorded, and any attempt at a non-loopback
-// address is failed on the spot, so a policy bug can never send traffic off
-// this machine — and "refused before any connection" is asserted directly.
+// address is failed on the spot (multicast excepted: the local kernel refuses a
+// TCP connect to it without sending anything), so a policy bug can never send
+// traffic off this machine — and "refused before any connection" is asserted directly.
 // ---------------------------------------------------------------------------
 
 const attempts: string[] = [];
 const isLoopback = (address: string): boolean => address === "::1" || /^(::ffff:)?127\./i.test(address) || /^::ffff:7f[0-9a-f]{2}:/i.test(address);
+/**
+ * Multicast addresses: a TCP connect to one fails inside the local kernel (ENETUNREACH at
+ * connect(), synchronously) and sends nothing, so the tests use them as "unroutable" answers.
+ */
+const isMulticast = (address: string): boolean => /^(22[4-9]|23\d)\./.test(address) || /^ff[0-9a-f]{2}:/i.test(address);
+const staysHere = (address: string): boolean => isLoopback(address) || isMulticast(address);
 
 function tripwire(message: unknown): void {
   const socket = (message as { socket: Socket }).socket;
@@ -32,14 +39,14 @@ function tripwire(message: unknown): void {
     if (isIP(host) !== 0) {
       attempts.push(host);
       // Fail it after the HTTP client has attached its error listener.
-      if (!isLoopback(host)) return void setImmediate(() => socket.destroy(new Error(`tripwire: connect to ${host}`))), socket;
+      if (!staysHere(host)) return void setImmediate(() => socket.destroy(new Error(`tripwire: connect to ${host}`))), socket;
     } else if (opts.lookup) {
       const lookup = opts.lookup;
       opts.lookup = (hostname, options, callback) =>
         lookup(hostname, options, (err, address, family) => {
           const list = typeof address === "string" ? [address] : (address ?? []).map((a) => a.address);
           attempts.push(...list);
-          if (list.some((a) => !isLoopback(a))) return void setImmediate(() => callback(new Error(`tripwire: connect to ${list.join(", ")}`), "", 0));
+          if (list.some((a) => !staysHere(a))) return void setImmediate(() => callback(new Error(`tripwire: connect to ${list.join(", ")}`), "", 0));
           callback(err, address, family);
         });
     } else {
@@ -258,6 +265,46 @@ describe("guarded fetch", () => {
     });
   });
 
+  describe("network errors", () => {
+    // A host name whose only address cannot be reached: connect() fails at once, inside
+    // the pinned lookup's callback. That error used to be emitted on the socket before
+    // the HTTP client listened for it, and the process died of an unhandled 'error' event.
+    const unreachable = async (url: string, answers: Record<string, Answer>, allowPrivate: string[]) => {
+      const spy = stubLookup(answers);
+      const fetch = fetchWith({ grant: { hosts: ["*"], allowPrivate }, lookup: spy.lookup });
+      const error = (await fetch({ url }).then(
+        () => expect.fail(`${url} should not have answered`),
+        (e: unknown) => e,
+      )) as NodeJS.ErrnoException;
+      expect(error, String(error)).to.be.instanceOf(Error);
+      expect(error.code, String(error)).to.match(/^E[A-Z]+$/);
+      return { error, spy };
+    };
+
+    it("rejects the fetch when a host name's only IPv4 address fails to connect at once", async () => {
+      const { error, spy } = await unreachable("http://unroutable.example.test/", { "unroutable.example.test": ["224.0.0.1"] }, ["224.0.0.1"]);
+      expect(error.code).to.equal("ENETUNREACH");
+      expect(spy.calls).to.deep.equal(["unroutable.example.test"]);
+      expect(attempts).to.deep.equal(["224.0.0.1"]);
+    });
+
+    it("rejects the fetch when a host name's only address is an AAAA record that fails to connect at once", async () => {
+      await unreachable("http://v6only.example.test:8080/", { "v6only.example.test": ["ff0e::1"] }, ["ff00::/8"]);
+      expect(attempts).to.deep.equal(["ff0e::1"]);
+      // Over https the TLS setup used to throw on the socket destroyed under it instead
+      // ("Cannot read properties of null (reading 'setServername')"). (TLS sockets do not
+      // pass the tripwire: tls.connect does not publish net.client.socket.)
+      await unreachable("https://v6only.example.test:8443/", { "v6only.example.test": ["ff0e::1"] }, ["ff00::/8"]);
+    });
+
+    it("rejects the fetch for the same address as an IP literal, and after a redirect to such a host", async () => {
+      await unreachable("http://224.0.0.1/", {}, ["224.0.0.1"]);
+      const server = await startServer((_req, res) => res.writeHead(302, { location: "http://unroutable.example.test/next" }).end());
+      await unreachable(`http://127.0.0.1:${server.port}/`, { "unroutable.example.test": ["224.0.0.1"] }, ["224.0.0.1", `127.0.0.1:${server.port}`]);
+      expect(server.requests).to.have.length(1);
+    });
+  });
+
   describe("redirects", () => {
     async function twoHosts(handlerA: (b: TestServer) => http.RequestListener, handlerB: http.RequestListener = (_q, r) => r.end("from b")) {
       const b = await startServer(handlerB);
@@ -315,9 +362,52 @@ describe("guarded fetch", () => {
       const atB = b.requests[0]!.headers;
       expect(atB.authorization).to.equal(undefined);
       expect(atB.cookie).to.equal(undefined);
-      expect(atB["x-trace"]).to.equal("t1");
       await readText(await fetch({ url: `http://a.example.test:${a.port}/same`, headers }));
       expect(a.requests.at(-1)?.headers.authorization, "same-origin redirect keeps credentials").to.equal("Bearer secret");
+    });
+
+    it("sends only a safe list of headers after a cross-origin redirect: no custom credential header follows", async () => {
+      // Two servers on 127.0.0.1, different ports: different origins, even under one name.
+      const b = await startServer((req, res) => {
+        req.resume();
+        req.on("end", () => res.end("from b"));
+      });
+      const a = await startServer((req, res) => {
+        req.resume();
+        if (req.url === "/same") return void res.writeHead(302, { location: "/same-done" }).end();
+        if (req.url === "/same-done") return void res.end("same");
+        res.writeHead(req.url === "/post" ? 307 : 302, { location: `http://127.0.0.1:${b.port}/` }).end();
+      });
+      const fetch = fetchWith({ grant: { hosts: ["127.0.0.1"], allowPrivate: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`] } });
+      const headers: [string, string][] = [
+        ["X-Api-Key", "sk-secret"],
+        ["Api-Key", "sk-secret-2"],
+        ["X-Goog-Api-Key", "sk-secret-3"],
+        ["Authorization", "Bearer secret"],
+        ["Cookie", "session=1"],
+        ["X-Trace", "t1"],
+        ["Accept", "application/json"],
+        ["Accept-Language", "de"],
+        ["User-Agent", "plugin/1"],
+        ["Content-Type", "application/json"],
+      ];
+      const credentials = ["x-api-key", "api-key", "x-goog-api-key", "authorization", "cookie", "x-trace"];
+
+      expect(await readText(await fetch({ url: `http://127.0.0.1:${a.port}/get`, headers: headers.filter(([n]) => n !== "Content-Type") }))).to.equal("from b");
+      const get = b.requests[0]!.headers;
+      for (const name of credentials) expect(get[name], `${name} after a cross-origin 302`).to.equal(undefined);
+      expect(get).to.include({ accept: "application/json", "accept-language": "de", "user-agent": "plugin/1", "accept-encoding": "gzip, deflate, br" });
+
+      // 307 keeps the method and body, so the body's Content-Type goes along; credentials do not.
+      expect(await readText(await fetch({ url: `http://127.0.0.1:${a.port}/post`, method: "POST", body: "{}", headers }))).to.equal("from b");
+      const post = b.requests[1]!;
+      expect(post.method).to.equal("POST");
+      for (const name of credentials) expect(post.headers[name], `${name} after a cross-origin 307`).to.equal(undefined);
+      expect(post.headers).to.include({ "content-type": "application/json", "content-length": "2" });
+
+      // Same origin: everything stays.
+      expect(await readText(await fetch({ url: `http://127.0.0.1:${a.port}/same`, headers: headers.filter(([n]) => n !== "Content-Type") }))).to.equal("same");
+      expect(a.requests.at(-1)!.headers).to.include({ "x-api-key": "sk-secret", authorization: "Bearer secret", cookie: "session=1", "x-trace": "t1" });
     });
 
     it("switches a POST to a body-less GET on 303, keeps it on 307, and honours redirect: error/manual", async () => {
