@@ -142,9 +142,11 @@ export function registerConversationRoutes(service: Router, deps: ConversationRo
     ctx.body = await files.save(app.workspace_id, app.id, upload.name, upload.bytes, { role: 'end_user', id: owner.id });
   });
 
+  // Only for the end user who uploaded the file (`user`, as in Dify: optional, the anonymous end user by default).
   service.get('/files/:file_id/preview', ...gate, async (ctx) => {
     const { app } = runnableOf(ctx);
-    const file = await files.get(app.workspace_id, ctx.params.file_id!);
+    const owner = await ownerOf(ctx, conversations, userOf(ctx, 'query', true));
+    const file = await files.get(app, owner, ctx.params.file_id!);
     const attachment = ctx.query.as_attachment === 'true';
     ctx.set('Content-Type', file.mime_type);
     ctx.set('Content-Length', String(file.size));

@@ -9,6 +9,13 @@ import { unix } from '../identity/models.js';
 import type { AppConfig, FormField } from './config.js';
 import { isUuid } from '../http/validate.js';
 import type { PromptFile } from './prompt.js';
+import type { Owner } from './conversations.js';
+
+/** The app a file is looked up for: the one it must have been uploaded to. */
+export interface FileApp {
+  readonly id: string;
+  readonly workspace_id: string;
+}
 
 /** File kinds by extension, as Dify groups them. */
 const KINDS: Record<string, readonly string[]> = {
@@ -36,11 +43,13 @@ export interface UploadLimits {
 export interface UploadedFile {
   id: string;
   workspace_id: string;
+  app_id: string | null;
   name: string;
   size: number;
   extension: string;
   mime_type: string;
   storage_key: string;
+  created_by_role: 'end_user' | 'account';
   created_by: string;
   created_at: Date;
 }
@@ -63,7 +72,10 @@ export interface MessageFile extends PromptFile {
 
 /**
  * Uploaded files, stored under `DATA_DIR/files/<workspace>/<id>.<ext>`, owned by
- * the workspace and the end user (or account) that uploaded them.
+ * the end user (or account) that uploaded them, in the app they were uploaded to:
+ * every lookup ({@link Files.get}, a message's `files[]`, a file input) finds a
+ * file only for that uploader in that app, and answers anyone else exactly as it
+ * answers an id that does not exist (404 `file_not_found`).
  */
 export class Files {
   constructor(private readonly knex: Knex, private readonly root: string, readonly limits: UploadLimits) {}
@@ -128,8 +140,16 @@ export class Files {
     return { id, name: row.name, size: row.size, extension, mime_type: row.mime_type, created_by: by.id, created_at: unix(new Date()), preview_url: `/v1/files/${id}/preview`, source_url: `/v1/files/${id}/preview` };
   }
 
-  async get(workspaceId: string, id: string): Promise<UploadedFile> {
-    const row = isUuid(id) ? ((await this.knex('upload_files').where({ id, workspace_id: workspaceId }).first()) as UploadedFile | undefined) : undefined;
+  /**
+   * The file `id` as `owner` may use it in `app`: uploaded by that very end user (or
+   * account), to that app.
+   *
+   * @throws NotFoundError 404 `file_not_found` — the same for a file of another
+   *   uploader, app or workspace as for an id that does not exist.
+   */
+  async get(app: FileApp, owner: Owner, id: string): Promise<UploadedFile> {
+    const where = { id, workspace_id: app.workspace_id, app_id: app.id, created_by_role: owner.kind, created_by: owner.id };
+    const row = isUuid(id) ? ((await this.knex('upload_files').where(where).first()) as UploadedFile | undefined) : undefined;
     if (!row) throw new NotFoundError('File not found.', 'file_not_found');
     return row;
   }
@@ -141,16 +161,16 @@ export class Files {
   /**
    * Resolves a request's `files[]` for the model: uploads become `data:` URLs
    * (the model cannot reach this server), remote URLs pass through. Checked
-   * against the app's file settings.
+   * against the app's file settings; uploads only of `owner` to `app` (see {@link Files.get}).
    */
-  async resolve(workspaceId: string, config: AppConfig, refs: unknown): Promise<MessageFile[]> {
+  async resolve(app: FileApp, owner: Owner, config: AppConfig, refs: unknown): Promise<MessageFile[]> {
     if (refs === undefined || refs === null) return [];
     if (!Array.isArray(refs)) throw new InputError('files must be a list.', 'files');
     if (refs.length === 0) return [];
     const upload = config.file_upload;
     if (!upload.enabled && !upload.image.enabled) throw new InputError('File upload is not enabled for this app.', 'files');
     const imagesOnly = upload.image.enabled && !upload.enabled;
-    return this.resolveRefs(workspaceId, refs, 'files', {
+    return this.resolveRefs(app, owner, refs, 'files', {
       limit: imagesOnly ? upload.image.number_limits : upload.number_limits,
       methods: imagesOnly ? upload.image.transfer_methods : upload.allowed_file_upload_methods,
       types: imagesOnly ? ['image'] : upload.allowed_file_types,
@@ -158,14 +178,14 @@ export class Files {
   }
 
   /** Files given as values of the app's `file` / `file-list` form variables, checked against each field's settings. */
-  async resolveInputs(workspaceId: string, fields: ReadonlyArray<{ type: string; field: FormField }>, inputs: Record<string, unknown>): Promise<MessageFile[]> {
+  async resolveInputs(app: FileApp, owner: Owner, fields: ReadonlyArray<{ type: string; field: FormField }>, inputs: Record<string, unknown>): Promise<MessageFile[]> {
     const out: MessageFile[] = [];
     for (const { type, field } of fields) {
       if (type !== 'file' && type !== 'file-list') continue;
       const value = inputs[field.variable];
       if (value === null || value === undefined) continue;
       const refs = Array.isArray(value) ? value : [value];
-      out.push(...(await this.resolveRefs(workspaceId, refs, `inputs.${field.variable}`, {
+      out.push(...(await this.resolveRefs(app, owner, refs, `inputs.${field.variable}`, {
         limit: type === 'file' ? 1 : (field.max_files ?? 5),
         methods: field.allowed_file_upload_methods ?? ['local_file', 'remote_url'],
         types: field.allowed_file_types ?? ['image', 'document', 'audio', 'video'],
@@ -174,7 +194,7 @@ export class Files {
     return out;
   }
 
-  private async resolveRefs(workspaceId: string, refs: readonly unknown[], where: string, policy: { limit: number; methods: readonly string[]; types: readonly string[] }): Promise<MessageFile[]> {
+  private async resolveRefs(app: FileApp, owner: Owner, refs: readonly unknown[], where: string, policy: { limit: number; methods: readonly string[]; types: readonly string[] }): Promise<MessageFile[]> {
     if (refs.length > policy.limit) throw new InputError(`At most ${policy.limit} files are allowed.`, where, 'too_many_files');
     const out: MessageFile[] = [];
     for (const [i, raw] of refs.entries()) {
@@ -190,9 +210,8 @@ export class Files {
         continue;
       }
       if (typeof ref.upload_file_id !== 'string') throw new InputError('upload_file_id is required for local_file.', `${where}[${i}].upload_file_id`);
-      const file = await this.get(workspaceId, ref.upload_file_id).catch(() => {
-        throw new InputError('Invalid upload file id.', `${where}[${i}].upload_file_id`);
-      });
+      // 404 `file_not_found` for an id that is not this owner's upload to this app, as for one that does not exist.
+      const file = await this.get(app, owner, ref.upload_file_id);
       const bytes = await this.read(file);
       out.push({ id: randomUUID(), type, url: `data:${file.mime_type};base64,${bytes.toString('base64')}`, transfer_method: method, belongs_to: 'user', upload_file_id: file.id });
     }

@@ -96,7 +96,8 @@ export class Generator {
       }
       if (request.history) history = [...request.history];
     }
-    const files = [...(await this.deps.files.resolveInputs(app.workspace_id, formFields(config), inputs)), ...(await this.deps.files.resolve(app.workspace_id, config, request.files))];
+    // Uploads only of this end user (or account) to this app.
+    const files = [...(await this.deps.files.resolveInputs(app, request.owner, formFields(config), inputs)), ...(await this.deps.files.resolve(app, request.owner, config, request.files))];
     return { runnable, request, inputs: storedInputs, files, conversation, history, taskId: randomUUID(), messageId: randomUUID(), createdAt: unix(new Date())! };
   }
 
