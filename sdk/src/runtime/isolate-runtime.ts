@@ -1,7 +1,7 @@
 import ivm from 'isolated-vm';
 import { PluginError, type PluginErrorCode } from '../errors.js';
 import { bytesOut, DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
-import { PRELUDE } from './prelude.js';
+import { ISOLATE_LOCKDOWN, PRELUDE } from './prelude.js';
 
 export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './runtime-base.js';
 
@@ -30,7 +30,33 @@ interface Loaded {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
   readonly dispatch: ivm.Reference<(seq: number, request: string) => void>;
+  readonly deliver: ivm.Reference<(opId: number, answer: string | Uint8Array) => void>;
 }
+
+/**
+ * One unit of work the isolate runs: a request of the host's (`__tessera_dispatch`) or the
+ * answer to a host operation (`__tessera_deliver`). Nothing else enters the isolate (see
+ * ISOLATE_LOCKDOWN). Its tasks run one at a time in the order sent, each with its microtasks,
+ * and each one's end is reported in that order: so the host knows when the isolate is idle,
+ * which task is running, and the CPU time each used — billed to the call that owns it.
+ */
+interface Task {
+  readonly kind: 'dispatch' | 'deliver';
+  /** The call it belongs to; '' for the plugin's own requests (describe, activate, a stream's return). */
+  readonly owner: string;
+  readonly args: [number, string | Uint8Array];
+  /** A call's first request: if the isolate is replaced before it ran, it goes to the fresh one. */
+  readonly retry: boolean;
+  readonly fastKey: string | undefined;
+  /** A cheap call that came while the isolate was finishing a task: entered synchronously once it is idle. */
+  readonly fast?: { readonly request: Record<string, unknown>; readonly callId: string | undefined; readonly signal: AbortSignal | undefined; readonly stats: TargetStats };
+}
+
+const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
+/** CPU time a task may go on using after the call it belongs to ended, before the isolate is replaced. */
+const ORPHAN_GRACE_MS = 100;
+/** Timers one call may have waiting (the prelude refuses more; this is the host's own count). */
+const MAX_TIMERS_PER_CALL = 1024;
 
 /** Sync work on the Node thread above this fails over to the isolate's own thread (see `send`). */
 const FAST_PATH_BUDGET_MS = 20;
@@ -54,17 +80,26 @@ export class IsolateRuntime extends DispatchRuntime {
   private loaded: Loaded | undefined;
   private loading: Promise<Loaded> | undefined;
   private readonly targets = new Map<string, TargetStats>();
-  private tainted = false;
-  private deliveries = 0;
   private watchdog: NodeJS.Timeout | undefined;
-  private lastCpuNs = 0n;
-  private backgroundCpuNs = 0n;
+  /** The isolate tasks run in: set once the prelude is in, before the plugin is ready for calls (`loaded`). */
+  private instance: Loaded | undefined;
+  /** Tasks sent to the isolate and not yet ended, in order: the first is running; none means its thread is idle. */
+  private outstanding: Task[] = [];
+  /** A cheap call held back while the isolate finishes a task, to enter it synchronously after (see `send`). */
+  private queue: Task[] = [];
+  /** Isolate CPU time when the running task started (when the one before it ended). */
+  private mark = 0n;
+  /** Isolate CPU time when the running task's call ended under it (the task is running on its own time). */
+  private orphanedAt: bigint | undefined;
+  /** CPU time billed to each open call: the tasks it owns, ns. */
+  private readonly callCpu = new Map<string, bigint>();
+  /** Host timers of the plugin's `setTimeout`, per call ('' while loading): cleared when it ends. */
+  private readonly timers = new Map<string, Set<NodeJS.Timeout>>();
+  /** Open while the plugin loads: what it does then is owned by '' and ends with the load. */
+  private loadScope: AbortController | undefined;
 
   constructor(private readonly isolateOptions: IsolateRuntimeOptions) {
-    super(isolateOptions, (background) => {
-      this.deliveries++;
-      if (background) this.tainted = true;
-    });
+    super(isolateOptions);
   }
 
   protected get live(): boolean {
@@ -87,14 +122,25 @@ export class IsolateRuntime extends DispatchRuntime {
   private async load(): Promise<Loaded> {
     const isolate = new ivm.Isolate({ memoryLimit: this.memoryLimitMb });
     this.stats.generation++;
+    // Loading has the call's wall-clock limit: a module or an activate that never settles fails it.
+    const scope = new AbortController();
+    this.loadScope = scope;
+    const timer = setTimeout(() => scope.abort(this.error('plugin_timeout', `took longer than ${this.callTimeoutMs} ms to load, its wall-clock limit`)), this.callTimeoutMs);
+    const timedOut = new Promise<never>((_, reject) => scope.signal.addEventListener('abort', () => reject(scope.signal.reason as Error), { once: true }));
+    timedOut.catch(() => undefined);
     try {
       const context = await isolate.createContext();
       const global = context.global;
       await global.set('globalThis', global.derefInto());
       await global.set('__host_done', new ivm.Callback((seq: number, json: string) => this.onDone(seq, json), { ignored: true }));
       await global.set('__host_log', new ivm.Callback((callId: string, level: string, message: string, fields: string) => this.ops.log(callId, level, message, fields), { ignored: true }));
-      await global.set('__host_op_ref', new ivm.Reference((callId: string, op: string, json: string, bytes?: Uint8Array) => this.ops.handle(callId, op, json, bytes)));
+      await global.set('__host_op', new ivm.Callback((opId: number, owner: string, callId: string, op: string, json: string, bytes?: Uint8Array) => this.hostOp(opId, owner, callId, op, json, bytes), { ignored: true }));
+      await context.eval(ISOLATE_LOCKDOWN, { timeout: 1000 });
       await context.eval(PRELUDE, { timeout: 1000 });
+      const dispatch = (await global.get('__tessera_dispatch', { reference: true })) as Loaded['dispatch'];
+      const deliver = (await global.get('__tessera_deliver', { reference: true })) as Loaded['deliver'];
+      const loaded: Loaded = { isolate, context, dispatch, deliver };
+      this.instance = loaded;
       const plugin = await isolate.compileModule(this.isolateOptions.code, { filename: `plugin:${this.options.name}` });
       const boot = await isolate.compileModule(`import plugin from 'plugin'; globalThis.__tessera_install(plugin); delete globalThis.__tessera_install;`);
       await plugin.instantiate(context, (specifier) => {
@@ -104,22 +150,26 @@ export class IsolateRuntime extends DispatchRuntime {
         if (specifier === 'plugin') return plugin;
         throw new Error(`unexpected import "${specifier}"`);
       });
-      await plugin.evaluate({ timeout: this.cpuLimitMs });
-      await boot.evaluate({ timeout: this.cpuLimitMs });
-      const dispatch = (await global.get('__tessera_dispatch', { reference: true })) as ivm.Reference<(seq: number, request: string) => void>;
-      const loaded: Loaded = { isolate, context, dispatch };
+      await Promise.race([plugin.evaluate({ timeout: this.cpuLimitMs }), timedOut]);
+      await Promise.race([boot.evaluate({ timeout: this.cpuLimitMs }), timedOut]);
       this.loaded = loaded;
-      this.lastCpuNs = isolate.cpuTime;
-      const description = (await this.send({ kind: 'describe' }, undefined)) as { kind?: string };
+      const description = (await this.send({ kind: 'describe' }, undefined, scope.signal)) as { kind?: string };
       if (description.kind !== 'plugin') throw new Error('the bundle\'s default export is not a plugin (use definePlugin)');
-      await this.send({ kind: 'activate', callId: '' }, undefined);
+      await this.send({ kind: 'activate', callId: '' }, undefined, scope.signal);
       return loaded;
     } catch (error) {
       this.loaded = undefined;
+      if (this.instance?.isolate === isolate) this.dropTasks();
       if (!isolate.isDisposed) isolate.dispose();
       if (error instanceof PluginError) throw error;
       const code: PluginErrorCode = /memory limit/.test(String((error as Error).message)) ? 'plugin_out_of_memory' : 'plugin_invalid_definition';
       throw this.error(code, `failed to load: ${(error as Error).message}`);
+    } finally {
+      // What the plugin started while loading ends with it (its timers too).
+      clearTimeout(timer);
+      if (this.loadScope === scope) this.loadScope = undefined;
+      this.clearTimers('');
+      scope.abort();
     }
   }
 
@@ -129,86 +179,206 @@ export class IsolateRuntime extends DispatchRuntime {
     if (!loaded) return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
     const seq = ++this.seq;
     const json = JSON.stringify(request, bytesOut);
-    const result = this.expect(seq, signal);
+    const result = this.expect(seq, signal, callId);
+    const first = request.kind === 'call' && callId !== undefined;
+    if (first) this.callCpu.set(callId, 0n);
+    const owner = callId ?? '';
     const stats = fastKey ? this.targets.get(fastKey) : undefined;
-    // Quiet: nothing else in flight, so the isolate's thread is idle and a sync entry cannot block on it.
-    const quiet = this.pending.size === 1 && this.ops.inFlight === 0 && this.ops.openCalls <= 1 && !this.tainted;
-    if (quiet && stats && !stats.slow && stats.calls > 0 && maxOf(stats.recentCpuNs) < FAST_PATH_MAX_CPU_NS) {
-      try {
-        this.stats.fastCalls++;
-        loaded.dispatch.applySync(undefined, [seq, json], { timeout: FAST_PATH_BUDGET_MS });
-        return result;
-      } catch (error) {
-        // Over budget on the Node thread: replace the isolate, then run the call the slow way.
-        this.pending.delete(seq);
-        stats.slow = true;
-        const touched = callId !== undefined && this.ops.touched(callId);
-        this.teardown(this.error('plugin_timeout', 'the isolate was replaced'), false, callId);
-        if (touched) return Promise.reject(this.fault(error));
-        return this.ensureLoaded().then(() => this.send(request, callId, signal));
-      }
-    }
-    this.stats.slowCalls++;
-    const alone = this.pending.size === 1;
-    const cpuBefore = loaded.isolate.cpuTime;
-    const deliveriesBefore = this.deliveries;
-    this.startWatchdog();
-    loaded.dispatch.apply(undefined, [seq, json]).then(
-      () => {
-        if (this.deliveries === deliveriesBefore) this.tainted = false;
-      },
-      (error: unknown) => {
-        const pending = this.pending.get(seq);
-        if (pending) {
-          this.pending.delete(seq);
-          pending.reject(this.fault(error));
-        }
-      },
-    );
-    if (fastKey) {
-      void result.then(
-        () => {
-          if (!alone || this.loaded !== loaded || loaded.isolate.isDisposed) return;
-          const used = loaded.isolate.cpuTime - cpuBefore;
-          const entry = this.targets.get(fastKey) ?? { calls: 0, recentCpuNs: [], slow: false };
-          entry.recentCpuNs[entry.calls++ % CPU_WINDOW] = used;
-          this.targets.set(fastKey, entry);
-        },
-        () => undefined,
-      );
-    }
+    const cheap = stats !== undefined && !stats.slow && stats.calls > 0 && maxOf(stats.recentCpuNs) < FAST_PATH_MAX_CPU_NS;
+    if (cheap && this.outstanding.length === 0 && this.queue.length === 0 && this.quiet()) return this.runFast(loaded, seq, json, request, callId, signal, stats, result);
+    // The isolate is busy, or finishing the task that answered the last call (its answer comes before the
+    // task's end): a cheap call waits for that and may still enter synchronously (see `ended`).
+    const fast = cheap && first ? { request, callId, signal, stats } : undefined;
+    this.enqueue({ kind: 'dispatch', owner, args: [seq, json], retry: first, fastKey: first ? fastKey : undefined, ...(fast ? { fast } : {}) });
     return result;
   }
 
-  /** CPU-time accounting while anything runs in the isolate; disposes a runaway one. */
+  /** Nothing in flight but the call being sent: a fast call that runs over fails no other call. */
+  private quiet(): boolean {
+    return this.pending.size === 1 && this.ops.inFlight === 0 && this.ops.openCalls <= 1;
+  }
+
+  /** Enters the idle isolate synchronously, under a short time-out. */
+  private runFast(loaded: Loaded, seq: number, json: string, request: Record<string, unknown>, callId: string | undefined, signal: AbortSignal | undefined, stats: TargetStats, result: Promise<unknown> | undefined): Promise<unknown> {
+    try {
+      this.stats.fastCalls++;
+      const before = loaded.isolate.cpuTime;
+      loaded.dispatch.applySync(undefined, [seq, json], { timeout: FAST_PATH_BUDGET_MS });
+      this.charge(callId ?? '', loaded.isolate.cpuTime - before);
+      return result ?? Promise.resolve();
+    } catch (error) {
+      // Over budget on the Node thread: replace the isolate, then run the call the slow way.
+      const pending = this.pending.get(seq);
+      this.pending.delete(seq);
+      stats.slow = true;
+      const touched = callId !== undefined && this.ops.touched(callId);
+      this.teardown(this.error('plugin_timeout', 'the isolate was replaced'), false, callId);
+      const rerun = touched ? Promise.reject(this.fault(error)) : this.ensureLoaded().then(() => this.send(request, callId, signal));
+      // From `ended` (no `result`) the caller holds the answer slot, not this promise: settle that.
+      if (!result && pending) rerun.then(pending.resolve, pending.reject);
+      return rerun;
+    }
+  }
+
+  private isOpen(owner: string): boolean {
+    return owner === '' ? this.loadScope !== undefined : this.callCpu.has(owner);
+  }
+
+  private enqueue(task: Task): void {
+    if (task.fast && this.outstanding.length > 0 && this.queue.length === 0) {
+      this.queue.push(task);
+      return;
+    }
+    this.flush();
+    this.submit(task);
+  }
+
+  /** Sends the held-back tasks, in order. */
+  private flush(): void {
+    while (this.queue.length > 0) this.submit(this.queue.shift()!);
+  }
+
+  /** Sends a task into the isolate; an answer for a call that has ended is dropped instead. */
+  private submit(task: Task): void {
+    const instance = this.instance;
+    if (!instance || (task.kind === 'deliver' && !this.isOpen(task.owner))) return;
+    if (this.outstanding.length === 0) {
+      this.mark = instance.isolate.cpuTime;
+      this.orphanedAt = task.owner !== '' && !this.isOpen(task.owner) ? this.mark : undefined;
+    }
+    this.outstanding.push(task);
+    if (task.kind === 'dispatch') this.stats.slowCalls++;
+    this.startWatchdog();
+    const target = (task.kind === 'deliver' ? instance.deliver : instance.dispatch) as Loaded['deliver'];
+    target.apply(undefined, task.args, typeof task.args[1] === 'string' ? undefined : COPY_ARGUMENTS).then(
+      () => this.ended(instance, task, undefined),
+      (error: unknown) => this.ended(instance, task, error),
+    );
+  }
+
+  /** A task ended (with `error` if the isolate threw it out): bill it, and go on with the next. */
+  private ended(instance: Loaded, task: Task, error: unknown): void {
+    if (this.instance !== instance) return;
+    const index = this.outstanding.indexOf(task);
+    if (index < 0) return;
+    this.outstanding.splice(index, 1);
+    const now = instance.isolate.cpuTime;
+    const used = now - this.mark;
+    this.mark = now;
+    const orphan = this.orphanedAt !== undefined;
+    this.orphanedAt = undefined;
+    if (error !== undefined) {
+      const fault = this.fault(error);
+      const pending = task.kind === 'dispatch' ? this.pending.get(task.args[0]) : undefined;
+      if (pending) {
+        this.pending.delete(task.args[0]);
+        pending.reject(fault);
+      }
+      if (this.instance !== instance) return;
+    } else if (!orphan && this.charge(task.owner, used)) return;
+    if (task.fastKey && error === undefined) {
+      // A call's first task is what the fast path would run on the Node thread.
+      const entry = this.targets.get(task.fastKey) ?? { calls: 0, recentCpuNs: [], slow: false };
+      entry.recentCpuNs[entry.calls++ % CPU_WINDOW] = used;
+      this.targets.set(task.fastKey, entry);
+    }
+    const next = this.outstanding[0];
+    if (next && next.owner !== '' && !this.isOpen(next.owner)) this.orphanedAt = now;
+    if (this.outstanding.length > 0 || this.queue.length === 0) return;
+    // Idle: a lone cheap call held back enters synchronously, if nothing else came meanwhile.
+    const held = this.queue.length === 1 ? this.queue[0]! : undefined;
+    if (held?.fast && this.loaded === instance && this.pending.has(held.args[0]) && this.quiet()) {
+      this.queue.length = 0;
+      const { request, callId, signal, stats } = held.fast;
+      void this.runFast(instance, held.args[0], held.args[1] as string, request, callId, signal, stats, undefined).catch(() => undefined);
+      return;
+    }
+    this.flush();
+  }
+
+  /** Bills `ns` of isolate CPU time to `owner`; over the limit, the isolate is replaced (and true returned). */
+  private charge(owner: string, ns: bigint): boolean {
+    const limitNs = BigInt(this.cpuLimitMs) * 1_000_000n;
+    const before = this.callCpu.get(owner);
+    const total = before === undefined ? ns : before + ns;
+    if (before !== undefined) this.callCpu.set(owner, total);
+    if (total <= limitNs) return false;
+    this.teardown(this.error('plugin_timeout', `used more than ${this.cpuLimitMs} ms of CPU time in one call`));
+    return true;
+  }
+
+  /**
+   * A host operation the plugin started, in a task of `owner`'s, with the context of `callId`
+   * (the same call, unless the plugin kept another call's context). Its answer goes back as a
+   * task of its own while `owner` is open, and not after: nothing of a call runs once it has ended.
+   */
+  private hostOp(opId: number, owner: string, callId: string, op: string, json: string, bytes: Uint8Array | undefined): void {
+    const instance = this.instance;
+    if (!instance || typeof owner !== 'string' || typeof callId !== 'string' || !this.isOpen(owner)) return;
+    const answer = op === 'sleep' ? this.sleep(owner, json) : this.ops.handle(callId, op, json, bytes);
+    void answer?.then((result) => {
+      if (this.instance === instance && this.isOpen(owner)) this.enqueue({ kind: 'deliver', owner, args: [opId, result], retry: false, fastKey: undefined });
+    });
+  }
+
+  /** A timer of `owner`'s: it never fires once `owner` has ended (`clearTimers`); past the cap, never at all. */
+  private sleep(owner: string, json: string): Promise<string> | undefined {
+    let timers = this.timers.get(owner);
+    if (!timers) this.timers.set(owner, (timers = new Set()));
+    if (timers.size >= MAX_TIMERS_PER_CALL) return undefined;
+    const ms = Math.max(0, Math.min(Number((JSON.parse(json) as { ms?: unknown }).ms) || 0, 600_000));
+    const own = timers;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        own.delete(timer);
+        resolve('null');
+      }, ms);
+      own.add(timer);
+    });
+  }
+
+  private clearTimers(owner: string): void {
+    const timers = this.timers.get(owner);
+    if (!timers) return;
+    this.timers.delete(owner);
+    for (const timer of timers) clearTimeout(timer);
+  }
+
+  protected override callClosed(callId: string): void {
+    this.clearTimers(callId);
+    if (!this.callCpu.delete(callId)) return;
+    // Its task may go on for a while (a loop started after the answer): on its own time from now.
+    if (this.outstanding[0]?.owner === callId && this.orphanedAt === undefined && this.instance) this.orphanedAt = this.instance.isolate.cpuTime;
+  }
+
+  protected override callExpired(callId: string): void {
+    if (this.outstanding[0]?.owner === callId) this.teardown(this.error('plugin_timeout', 'its code was still running when the call ran out of wall-clock time'));
+  }
+
+  /** CPU-time accounting of the running task; disposes a runaway one. */
   private startWatchdog(): void {
     if (this.watchdog) return;
-    this.lastCpuNs = this.loaded?.isolate.cpuTime ?? 0n;
     this.watchdog = setInterval(() => this.tick(), WATCHDOG_MS);
     this.watchdog.unref();
   }
 
   private tick(): void {
-    const loaded = this.loaded;
-    if (!loaded) return this.stopWatchdog();
-    if (loaded.isolate.isDisposed) {
+    const instance = this.instance;
+    if (!instance) return this.stopWatchdog();
+    if (instance.isolate.isDisposed) {
       // Only the memory limit disposes an isolate behind our back.
       this.teardown(this.error('plugin_out_of_memory', `exceeded its memory limit of ${this.memoryLimitMb} MB`));
       return;
     }
-    const now = loaded.isolate.cpuTime;
-    const delta = now - this.lastCpuNs;
-    this.lastCpuNs = now;
-    const limitNs = BigInt(this.cpuLimitMs) * 1_000_000n;
-    const over = this.ops.chargeCpu(delta, limitNs) || (this.ops.openCalls === 0 && (this.backgroundCpuNs += delta) > limitNs);
-    if (over) {
-      this.teardown(this.error('plugin_timeout', `used more than ${this.cpuLimitMs} ms of CPU time in one call`));
+    const task = this.outstanding[0];
+    if (!task) return this.stopWatchdog();
+    const now = instance.isolate.cpuTime;
+    if (this.orphanedAt !== undefined) {
+      if (now - this.orphanedAt > BigInt(Math.min(ORPHAN_GRACE_MS, this.cpuLimitMs)) * 1_000_000n) this.teardown(this.error('plugin_timeout', 'kept running after its call ended'));
       return;
     }
-    if (this.pending.size === 0 && this.ops.inFlight === 0 && this.ops.openCalls === 0) {
-      this.backgroundCpuNs = 0n;
-      this.stopWatchdog();
-    }
+    const used = (this.callCpu.get(task.owner) ?? 0n) + (now - this.mark);
+    if (used > BigInt(this.cpuLimitMs) * 1_000_000n) this.teardown(this.error('plugin_timeout', `used more than ${this.cpuLimitMs} ms of CPU time in one call`));
   }
 
   private stopWatchdog(): void {
@@ -216,16 +386,49 @@ export class IsolateRuntime extends DispatchRuntime {
     this.watchdog = undefined;
   }
 
-  /** Disposes the current isolate and fails everything in flight with `error`. */
+  /** Forgets every task of the current isolate. */
+  private dropTasks(): void {
+    this.instance = undefined;
+    this.outstanding = [];
+    this.queue = [];
+    this.orphanedAt = undefined;
+  }
+
+  /**
+   * Disposes the current isolate and fails everything in flight with `error` — except
+   * calls whose first request was waiting behind the running task and had not reached
+   * the host: they lose nothing by going to a fresh isolate, so a misbehaving call does
+   * not take the calls queued behind it along.
+   */
   protected teardown(error: PluginError, countFault = true, keepCall?: string): void {
-    const loaded = this.loaded;
+    const instance = this.instance ?? this.loaded;
+    const waiting = [...this.outstanding.slice(1), ...this.queue];
+    const retry = this.disposed ? [] : waiting.filter((task) => task.retry && this.pending.has(task.args[0]) && !this.ops.touched(task.owner));
     this.loaded = undefined;
-    this.tainted = false;
+    this.dropTasks();
     this.stopWatchdog();
+    for (const owner of [...this.timers.keys()]) this.clearTimers(owner);
     if (countFault) this.stats.faults++;
-    if (loaded && !loaded.isolate.isDisposed) loaded.isolate.dispose();
+    if (instance && !instance.isolate.isDisposed) instance.isolate.dispose();
+    const kept = retry.map((task) => [task.args[0], this.pending.get(task.args[0])!] as const);
+    for (const [seq] of kept) this.pending.delete(seq);
     this.rejectAll(error);
-    this.ops.failAll(error, keepCall);
+    if (retry.length === 0) this.ops.failAll(error, keepCall);
+    else {
+      const keep = new Set(retry.map((task) => task.owner));
+      if (keepCall !== undefined) keep.add(keepCall);
+      for (const id of [...this.callCpu.keys()]) if (!keep.has(id)) this.ops.close(id, error);
+    }
+    for (const [seq, pending] of kept) this.pending.set(seq, pending);
+    if (retry.length === 0) return;
+    void this.ensureLoaded().then(
+      () => {
+        for (const task of retry) if (this.pending.has(task.args[0])) this.enqueue(task);
+      },
+      (failure: PluginError) => {
+        for (const [seq, pending] of kept) if (this.pending.delete(seq)) pending.reject(failure);
+      },
+    );
   }
 
   private fault(error: unknown): PluginError {

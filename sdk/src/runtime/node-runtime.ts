@@ -86,7 +86,7 @@ export class NodeRuntime extends DispatchRuntime {
     const pool = this.pool;
     if (!pool) return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
     const seq = ++this.seq;
-    const answer = this.expect(seq, undefined);
+    const answer = this.expect(seq, undefined, callId);
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (message: { id?: number; callId: string; op: string; json: string; bytes?: Uint8Array; log?: [string, string, string, string] }) => {
       if (message.log) return this.ops.log(...message.log);

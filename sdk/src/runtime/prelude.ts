@@ -8,14 +8,31 @@
  *   __host_done(seq, json)          ignored callback: a call finished
  *   __host_op_ref(callId, op, json, bytes?) Reference to an async host function: a
  *                                   capability call → JSON string (`{"__error":…}` on failure) or bytes
+ *                                   (the node runtime's worker)
+ *   __host_op(opId, owner, callId, op, json, bytes?) ignored callback, instead of __host_op_ref (isolates):
+ *                                   the answer comes later as a task of its own, `__tessera_deliver(opId,
+ *                                   answer)`, which the host sends only while `owner` — the call whose task
+ *                                   asked; `callId` is the context used — is open
  *   __host_log(callId, level, message, fieldsJson) ignored callback
  */
 export const PRELUDE = String.raw`
 'use strict';
 (() => {
-const done = globalThis.__host_done, hostOpRef = globalThis.__host_op_ref, hostLog = globalThis.__host_log;
-delete globalThis.__host_done; delete globalThis.__host_op_ref; delete globalThis.__host_log;
-const hostOp = (...a) => hostOpRef.apply(undefined, a, { arguments: { copy: true }, result: { promise: true, copy: true } });
+const done = globalThis.__host_done, hostOpRef = globalThis.__host_op_ref, hostOpSend = globalThis.__host_op, hostLog = globalThis.__host_log;
+delete globalThis.__host_done; delete globalThis.__host_op_ref; delete globalThis.__host_op; delete globalThis.__host_log;
+// Every task that enters an isolate starts in __tessera_dispatch or __tessera_deliver, and each names the
+// call it belongs to: currentCall ('' while loading). Timers set during a task belong to that call.
+let currentCall = '';
+// Host operations waiting for their answer (isolates): opId -> { resolve, callId: the owner }.
+const waiting = new Map(); let nextOp = 1;
+const hostOp = hostOpSend
+  ? (owner, callId, name, json, bytes) => new Promise((resolve) => { const id = nextOp++; waiting.set(id, { resolve, callId: owner }); hostOpSend(id, owner, callId, name, json, bytes); })
+  : (owner, ...a) => hostOpRef.apply(undefined, a, { arguments: { copy: true }, result: { promise: true, copy: true } });
+// A call ended: the host drops the answers to its operations. They settle as FORGOTTEN, which gives their
+// slots back (see op) but never returns to the code that waited: that code belonged to the call.
+const FORGOTTEN = Object.freeze({}); const NEVER = new Promise(() => {});
+function forgetOps(callId) { for (const [id, w] of waiting) if (w.callId === callId) { waiting.delete(id); w.resolve(FORGOTTEN); } timersOf.delete(callId); }
+const ownerEnded = (owner) => hostOpSend !== undefined && owner !== '' && !calls.has(owner);
 
 // --- UTF-8 TextEncoder / TextDecoder (isolates have neither) ---
 class TextEncoder {
@@ -87,7 +104,7 @@ function atob(s) {
 // --- the calls in flight, and the per-call plugin context ---
 const calls = new Map(); // callId -> { controller }
 const iterators = new Map(); let nextIterator = 1;
-let plugin; let currentCall = null;
+let plugin;
 
 class AbortSignalImpl {
   constructor() { this.aborted = false; this.reason = undefined; this.listeners = new Set(); }
@@ -117,7 +134,11 @@ function bytesOut(key, value) {
 function pluginError(code, message) { const e = new Error(message); e.name = 'PluginError'; e.code = code; return e; }
 
 async function op(callId, name, payload, bytes) {
-  const r = await hostOp(callId, name, JSON.stringify(payload === undefined ? null : payload), bytes);
+  // The call whose task asks owns the answer (usually callId; another call's when a context was kept).
+  const owner = currentCall;
+  if (ownerEnded(owner)) return NEVER;
+  const r = await hostOp(owner, callId, name, JSON.stringify(payload === undefined ? null : payload), bytes);
+  if (r === FORGOTTEN) return NEVER;
   if (typeof r !== 'string') return r;
   const v = JSON.parse(r);
   if (v !== null && typeof v === 'object' && v.__error) throw pluginError(v.__error.code, v.__error.message);
@@ -257,7 +278,7 @@ async function nextBatch(iteratorId) {
       entry.pending = undefined;
       let r = await pending;
       for (;;) {
-        if (r.done) { iterators.delete(iteratorId); calls.delete(entry.callId); return { done: true, values }; }
+        if (r.done) { iterators.delete(iteratorId); calls.delete(entry.callId); forgetOps(entry.callId); return { done: true, values }; }
         values.push(r.value === undefined ? null : r.value);
         if (values.length >= 256) return { done: false, values };
         pending = entry.iterator.next();
@@ -266,7 +287,7 @@ async function nextBatch(iteratorId) {
         r = ready;
       }
     } catch (e) {
-      iterators.delete(iteratorId); calls.delete(entry.callId);
+      iterators.delete(iteratorId); calls.delete(entry.callId); forgetOps(entry.callId);
       // Items already taken go out first; the error comes with the next request.
       if (values.length) { const failed = Promise.reject(e); failed.catch(() => {}); iterators.set(iteratorId, { ...entry, pending: failed }); return { done: false, values }; }
       throw e;
@@ -286,21 +307,21 @@ async function run(request) {
     const ctx = makeContext(callId, workspaceId, signal);
     let result;
     try { result = await fn.apply(contribution, [...args, ctx]); }
-    catch (e) { calls.delete(callId); throw e; }
+    catch (e) { calls.delete(callId); forgetOps(callId); throw e; }
     if (isAsyncIterable(result)) {
       const iteratorId = nextIterator++;
       iterators.set(iteratorId, { iterator: result[Symbol.asyncIterator](), callId });
       // The first batch rides along with the call's answer: one crossing fewer per stream.
       return { __stream: iteratorId, first: await nextBatch(iteratorId) };
     }
-    calls.delete(callId);
+    calls.delete(callId); forgetOps(callId);
     return result;
   }
   if (kind === 'return') {
     const entry = iterators.get(request.iteratorId);
     if (!entry) return { done: true, values: [] };
     iterators.delete(request.iteratorId);
-    const signal = calls.get(entry.callId); calls.delete(entry.callId);
+    const signal = calls.get(entry.callId); calls.delete(entry.callId); forgetOps(entry.callId);
     // The generator may be waiting on the host (a prefetched next): abort its call and let return() run
     // once that wait ends, rather than blocking the consumer behind it.
     if (signal) signal._abort(pluginError('plugin_cancelled', 'the consumer stopped reading'));
@@ -308,7 +329,8 @@ async function run(request) {
     return { done: true, values: [] };
   }
   if (kind === 'next') return nextBatch(request.iteratorId);
-  if (kind === 'abort') { const s = calls.get(request.callId); if (s) s._abort(pluginError('plugin_cancelled', request.reason || 'the call was cancelled')); return null; }
+  // The host has ended the call (cancelled, or out of time): its signal fires, its operations are forgotten.
+  if (kind === 'abort') { const s = calls.get(request.callId); if (s) s._abort(pluginError('plugin_cancelled', request.reason || 'the call was cancelled')); calls.delete(request.callId); forgetOps(request.callId); return null; }
   if (kind === 'describe') {
     const out = {};
     for (const group of ['tools', 'providers', 'nodes', 'vectorStores', 'documentLoaders']) {
@@ -317,7 +339,7 @@ async function run(request) {
     }
     return { apiVersion: plugin && plugin.apiVersion, kind: plugin && plugin.kind, contributions: out };
   }
-  if (kind === 'activate') { if (plugin && typeof plugin.activate === 'function') await plugin.activate(makeContext(request.callId, '', new AbortSignalImpl())); return null; }
+  if (kind === 'activate') { if (plugin && typeof plugin.activate === 'function') await plugin.activate(makeContext(request.callId, '', new AbortSignalImpl())); forgetOps(''); return null; }
   if (kind === 'deactivate') { if (plugin && typeof plugin.deactivate === 'function') await plugin.deactivate(); return null; }
   throw pluginError('plugin_internal_error', 'unknown dispatch kind ' + kind);
 }
@@ -325,14 +347,31 @@ async function run(request) {
 globalThis.__tessera_dispatch = function (seq, requestJson) {
   let request;
   try { request = JSON.parse(requestJson, bytesIn); } catch (e) { finish(seq, false, e); return; }
+  const iterator = request.iteratorId !== undefined ? iterators.get(request.iteratorId) : undefined;
+  currentCall = typeof request.callId === 'string' ? request.callId : iterator ? iterator.callId : '';
   run(request).then((v) => finish(seq, true, v), (e) => finish(seq, false, e));
 };
 globalThis.__tessera_install = function (p) { plugin = p; };
+globalThis.__tessera_deliver = function (id, answer) {
+  const w = waiting.get(id);
+  if (!w) return;
+  waiting.delete(id);
+  currentCall = w.callId;
+  w.resolve(answer);
+};
 
+
+// A timer belongs to the call whose task set it: it fires only while that call is open (the host cancels
+// it when the call ends), and at most MAX_TIMERS of one call wait at once (the host counts them too).
+const MAX_TIMERS = 1024; const timersOf = new Map();
 function setTimeout(fn, ms = 0, ...args) {
   if (typeof fn !== 'function') throw new TypeError('setTimeout needs a function');
+  const owner = currentCall; const count = timersOf.get(owner) || 0;
+  if (count >= MAX_TIMERS) throw new RangeError('setTimeout: ' + MAX_TIMERS + ' timers of this call are already waiting');
+  timersOf.set(owner, count + 1);
   let cancelled = false;
-  op('', 'sleep', { ms: Math.max(0, Math.min(Number(ms) || 0, 600000)) }).then(() => { if (!cancelled) fn(...args); }, () => {});
+  const settle = () => { const n = (timersOf.get(owner) || 1) - 1; if (n > 0) timersOf.set(owner, n); else timersOf.delete(owner); };
+  op(owner, 'sleep', { ms: Math.max(0, Math.min(Number(ms) || 0, 600000)) }).then(() => { settle(); if (!cancelled) fn(...args); }, settle);
   return { cancel() { cancelled = true; } };
 }
 function clearTimeout(t) { if (t && t.cancel) t.cancel(); }
@@ -345,4 +384,24 @@ for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, bto
   if (!(name in globalThis)) globalThis[name] = value;
 }
 })();
+`;
+
+/**
+ * Run in every isolate before the prelude: removes what would run plugin code
+ * outside the tasks the host sends (and so outside any call and its CPU meter),
+ * or memory the isolate's limit does not count. The node runtime's worker keeps them.
+ *   WebAssembly          a compiled module's continuation runs as a V8 platform task; WebAssembly.Memory
+ *                        is not counted by the heap limit (1 GiB under a 128 MB cap) nor reported by
+ *                        getHeapStatistics; no first-party plugin uses it
+ *   FinalizationRegistry its callbacks run as platform tasks after a GC, between calls
+ *   Atomics.waitAsync    its time-out fires as a platform task (and aborts the process under isolated-vm 5)
+ *   Atomics.wait         blocks the isolate's thread without using CPU; a single-threaded isolate has
+ *                        nothing to wait for
+ */
+export const ISOLATE_LOCKDOWN = String.raw`
+'use strict';
+delete globalThis.WebAssembly;
+delete globalThis.FinalizationRegistry;
+delete Atomics.wait;
+delete Atomics.waitAsync;
 `;

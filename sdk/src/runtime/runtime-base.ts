@@ -13,6 +13,12 @@ export interface RuntimeOptions {
   readonly cpuLimitMs?: number;
   /** Logs not tied to a call (`console.log` at load time, background work). */
   readonly onLog?: HostCapabilities['log'];
+  /** Wall-clock time one call may take, from its start to its answer (default 60 000 ms); loading the plugin too. */
+  readonly callTimeoutMs?: number;
+  /** Wall-clock time a stream may wait for the plugin's next items (default 300 000 ms: a model may think for minutes). */
+  readonly streamIdleTimeoutMs?: number;
+  /** Wall-clock time a whole stream may take (default 1 800 000 ms). */
+  readonly streamTimeoutMs?: number;
 }
 
 export interface CallTarget {
@@ -54,7 +60,20 @@ export interface PluginRuntime {
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** The call the request belongs to, failed with it when it runs out of time. */
+  readonly callId?: string | undefined;
 }
+
+/** When an open call runs out of wall-clock time, and what it is told then. */
+interface Deadline {
+  at: number;
+  why: string;
+  expired: PluginError | undefined;
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+export const DEFAULT_STREAM_TIMEOUT_MS = 1_800_000;
 
 /**
  * The part both runtimes share: requests go to the plugin's dispatcher (the
@@ -70,10 +89,22 @@ export abstract class DispatchRuntime implements PluginRuntime {
   protected stats = { generation: 0, faults: 0, fastCalls: 0, slowCalls: 0 };
   readonly memoryLimitMb: number;
   readonly cpuLimitMs: number;
+  readonly callTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
+  readonly streamTimeoutMs: number;
+  /** Open calls' wall-clock deadlines, checked by one sweeper while any is open (cheaper than a timer per call). */
+  private readonly deadlines = new Map<string, Deadline>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweepMs: number;
 
   constructor(protected readonly options: RuntimeOptions, onDelivery: (background: boolean) => void = () => undefined) {
     this.memoryLimitMb = options.memoryLimitMb ?? 128;
     this.cpuLimitMs = options.cpuLimitMs ?? 5000;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    this.streamTimeoutMs = options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
+    // A deadline is met to within a tenth of the shortest limit (10 ms to 1 s).
+    this.sweepMs = Math.max(10, Math.min(1000, Math.floor(Math.min(this.callTimeoutMs, this.streamIdleTimeoutMs, this.streamTimeoutMs) / 10)));
     this.ops = new HostOps(options.name, options.onLog, onDelivery);
   }
 
@@ -102,7 +133,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
 
   /** Calls `target` with JSON arguments (the plugin also receives its context last) and returns its JSON result. */
   async call(target: CallTarget, args: readonly JsonValue[], scope: CallScope): Promise<JsonValue> {
-    const { result, finish } = await this.start(target, args, scope);
+    const { result, finish } = await this.start(target, args, scope, this.callTimeoutMs, `ran longer than ${this.callTimeoutMs} ms, its wall-clock limit`);
     if (isStream(result)) {
       await this.send({ kind: 'return', iteratorId: result.__stream }, undefined).catch(() => undefined);
       finish();
@@ -114,7 +145,12 @@ export abstract class DispatchRuntime implements PluginRuntime {
 
   /** Calls a `target` that returns an async iterable; its items cross the bridge one by one as produced. */
   async *stream(target: CallTarget, args: readonly JsonValue[], scope: CallScope): AsyncGenerator<JsonValue, void, undefined> {
-    const { result, finish, callId } = await this.start(target, args, scope);
+    // The overall cap counts from the start; the idle limit only while the host waits for the plugin's next items.
+    const capAt = Date.now() + this.streamTimeoutMs;
+    const capWhy = `streamed longer than ${this.streamTimeoutMs} ms, its wall-clock limit`;
+    const idleWhy = `sent no item for ${this.streamIdleTimeoutMs} ms, its wall-clock limit between items`;
+    const firstWait = Math.min(this.streamIdleTimeoutMs, this.streamTimeoutMs);
+    const { result, finish, callId, deadline } = await this.start(target, args, scope, firstWait, firstWait < this.streamTimeoutMs ? idleWhy : capWhy);
     if (!isStream(result)) {
       finish();
       throw this.error('plugin_bad_output', `${target.group}.${target.id}.${target.method} returned a value where a stream was expected`);
@@ -123,9 +159,18 @@ export abstract class DispatchRuntime implements PluginRuntime {
     try {
       let step = result.first;
       for (;;) {
+        if (deadline.expired) throw deadline.expired;
         if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
-        // Each answer carries every item the plugin had ready without waiting on I/O: one crossing per batch.
-        step ??= (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; values: JsonValue[] };
+        if (!step) {
+          const now = Date.now();
+          deadline.at = Math.min(now + this.streamIdleTimeoutMs, capAt);
+          deadline.why = now + this.streamIdleTimeoutMs < capAt ? idleWhy : capWhy;
+          // Each answer carries every item the plugin had ready without waiting on I/O: one crossing per batch.
+          step = (await this.send({ kind: 'next', iteratorId: result.__stream }, callId, scope.signal)) as { done: boolean; values: JsonValue[] };
+        }
+        // While the consumer takes the items, only the overall cap runs.
+        deadline.at = capAt;
+        deadline.why = capWhy;
         for (const value of step.values) yield value;
         if (step.done) {
           ended = true;
@@ -142,15 +187,20 @@ export abstract class DispatchRuntime implements PluginRuntime {
   /** Unloads the plugin; a later call fails. */
   async dispose(): Promise<void> {
     this.disposed = true;
-    if (this.live) await this.send({ kind: 'deactivate' }, undefined).catch(() => undefined);
+    // A deactivate that never settles does not hold the unload up for longer than a call may take.
+    if (this.live) await this.send({ kind: 'deactivate' }, undefined, AbortSignal.timeout(this.callTimeoutMs)).catch(() => undefined);
     this.teardown(this.error('plugin_cancelled', 'the plugin was unloaded'), false);
   }
 
-  protected async start(target: CallTarget, args: readonly JsonValue[], scope: CallScope) {
+  protected async start(target: CallTarget, args: readonly JsonValue[], scope: CallScope, limitMs: number, why: string) {
     if (scope.signal?.aborted) throw this.error('plugin_cancelled', 'the call was cancelled');
     const loaded = await this.ensureLoaded();
     const callId = this.ops.open(scope);
+    const deadline: Deadline = { at: Date.now() + limitMs, why, expired: undefined };
+    this.deadlines.set(callId, deadline);
+    this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
     const finish = () => {
+      this.deadlines.delete(callId);
       this.ops.close(callId);
       this.callClosed(callId);
     };
@@ -162,7 +212,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
     try {
       const request = { kind: 'call', callId, workspaceId: scope.workspaceId, group: target.group, id: target.id, method: target.method, args };
       const result = await this.send(request, callId, scope.signal, key);
-      return { result, finish, callId };
+      return { result, finish, callId, deadline };
     } catch (error) {
       finish();
       throw error;
@@ -171,19 +221,51 @@ export abstract class DispatchRuntime implements PluginRuntime {
     }
   }
 
-  /** A call ended: resources a subclass keeps per call can go. */
+  /** A call ended: resources a subclass keeps per call can go. May come twice for a call (once when it ran out of time). */
   protected callClosed(_callId: string): void {}
 
-  /** Registers an answer slot for `seq`; a fired `signal` rejects it with plugin_cancelled. */
-  protected expect(seq: number, signal: AbortSignal | undefined): Promise<unknown> {
+  /** A call ran out of wall-clock time (its requests have just been failed); a subclass stops its code if it is running. */
+  protected callExpired(_callId: string): void {}
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [callId, deadline] of this.deadlines) if (now >= deadline.at) this.expire(callId, deadline);
+    if (this.deadlines.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Fails a call that ran out of time: its requests, its scope (host operations abort), and the plugin's signal. */
+  private expire(callId: string, deadline: Deadline): void {
+    this.deadlines.delete(callId);
+    const error = this.error('plugin_timeout', deadline.why);
+    deadline.expired = error;
+    for (const [seq, pending] of this.pending) {
+      if (pending.callId !== callId) continue;
+      this.pending.delete(seq);
+      pending.reject(error);
+    }
+    this.callExpired(callId);
+    if (this.live) void this.send({ kind: 'abort', callId, reason: deadline.why }, callId).catch(() => undefined);
+    this.ops.close(callId, error);
+    this.callClosed(callId);
+  }
+
+  /**
+   * Registers an answer slot for `seq` (of `callId`, if a call's); a fired `signal` rejects it with
+   * plugin_cancelled, or with its reason when that is a plugin_timeout (a time limit of the host's).
+   */
+  protected expect(seq: number, signal: AbortSignal | undefined, callId?: string): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       if (!signal) {
-        this.pending.set(seq, { resolve, reject });
+        this.pending.set(seq, { resolve, reject, callId });
         return;
       }
       // A stream sends one request per batch under the same signal: each listener goes when its answer comes.
       const abort = () => {
-        if (this.pending.delete(seq)) reject(this.error('plugin_cancelled', 'the call was cancelled'));
+        const reason: unknown = signal.reason;
+        if (this.pending.delete(seq)) reject(reason instanceof PluginError && reason.code === 'plugin_timeout' ? reason : this.error('plugin_cancelled', 'the call was cancelled'));
       };
       signal.addEventListener('abort', abort, { once: true });
       this.pending.set(seq, {
@@ -195,6 +277,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
           signal.removeEventListener('abort', abort);
           reject(error);
         },
+        callId,
       });
     });
   }
