@@ -1,21 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Middleware } from 'koa';
 import type { Config } from './boot/config.js';
 import { Lifecycle, type BootReport } from './boot/lifecycle.js';
 import { migrateUp, migrationStatus, openDatabase, type Database } from './db/database.js';
 import { createHttpApp, type HttpApp } from './http/app.js';
 import { serveConsole } from './http/console-static.js';
 import { consoleSession, serviceKey } from './http/auth.js';
+import { applyRoutePolicy } from './http/route-policy.js';
 import { ConnectionTracker } from './http/connections.js';
 import { Accounts } from './identity/accounts.js';
 import { ApiKeys } from './identity/api-keys.js';
 import { bindModels, type Models } from './identity/models.js';
-import { requirePermission, type Permission } from './identity/roles.js';
 import { registerIdentityRoutes } from './identity/routes.js';
 import { Sessions } from './identity/sessions.js';
 import { Workspaces } from './identity/workspaces.js';
+import { InstallSettings } from './identity/install.js';
+import { registerInstallRoutes } from './identity/install-routes.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
 import { registerDslRoutes } from './apps/dsl-routes.js';
@@ -78,6 +79,8 @@ export interface Kernel {
   readonly accounts: Accounts;
   readonly sessions: Sessions;
   readonly workspaces: Workspaces;
+  /** The install level: system settings and install admins (issue #13). */
+  readonly install: InstallSettings;
   readonly apiKeys: ApiKeys;
   readonly apps: Apps;
   /** End users, conversations, messages and feedback. */
@@ -196,7 +199,8 @@ export function createKernel(options: KernelOptions): Kernel {
       const { knex } = kernel.db;
       kernel.accounts = new Accounts(knex, kernel.models);
       kernel.sessions = new Sessions(knex, kernel.models);
-      kernel.workspaces = new Workspaces(knex, kernel.models);
+      kernel.install = new InstallSettings(knex);
+      kernel.workspaces = new Workspaces(knex, kernel.models, { checkCreation: (auth) => kernel.install.checkWorkspaceCreation(auth) });
       kernel.apiKeys = new ApiKeys(knex, kernel.models, kernel.events);
       kernel.apps = new Apps(knex, kernel.models, kernel.events);
     },
@@ -273,7 +277,7 @@ export function createKernel(options: KernelOptions): Kernel {
     start() {
       const publishers = new TrustedPublishers(kernel.db.knex);
       kernel.publishers = publishers;
-      kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }), (key, name) => publishers.add(key, name, null));
+      kernel.marketplace = startMarketplace(options.http === false && config.marketplaceMode === 'embedded' ? { ...config, marketplaceMode: 'off' } : config, logger.child({ module: 'marketplace' }), (key, name) => publishers.add(key, name, null, true));
       kernel.catalog = new Catalog(kernel.marketplace, kernel.packages, kernel.plugins, kernel.pluginHost, join(config.dataDir, 'plugin-cache'), publishers);
     },
     stop: () => kernel.marketplace.stop(),
@@ -282,21 +286,22 @@ export function createKernel(options: KernelOptions): Kernel {
     lifecycle.add({
       name: 'http',
       async start() {
-        const session = consoleSession(kernel.sessions);
-        const guard = (permission: Permission): Middleware[] => [session, requirePermission(permission)];
         registerHealthRoutes(kernel as Kernel);
-        registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, guard, session });
+        registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys });
+        registerInstallRoutes(http.console, { install: kernel.install });
         const appKey = serviceKey(kernel.apiKeys, 'app');
-        registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker, guard });
-        registerDslRoutes(http.console, { apps: kernel.apps, knex: kernel.db.knex, guard });
-        registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex), guard });
-        registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey, guard });
+        registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker });
+        registerDslRoutes(http.console, { apps: kernel.apps, knex: kernel.db.knex });
+        registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex) });
+        registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey });
         registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
         registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
-        registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, guard });
-        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, guard });
-        registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, guard, anyKey: serviceKey(kernel.apiKeys, 'any') });
+        registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, publishers: kernel.publishers });
+        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers });
+        registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, anyKey: serviceKey(kernel.apiKeys, 'any') });
+        // Every console route's authority comes from the one table (issue #13).
+        applyRoutePolicy(http.console, '/console/api', consoleSession(kernel.sessions));
         http.mount();
         http.koa.use(serveConsole()); // the console at `/`, after every API route (issue #7)
         server = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());

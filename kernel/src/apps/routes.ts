@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { authOf } from '../http/auth.js';
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { InputError } from '../errors.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
-import type { Permission } from '../identity/roles.js';
 import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
 import type { Generator } from './generate.js';
 import { respond, responseMode } from './respond.js';
@@ -40,70 +39,69 @@ export interface AppRouteDeps {
   readonly generator: Generator;
   readonly tasks: Tasks;
   readonly tracker: ConnectionTracker;
-  guard(p: Permission): Middleware[];
 }
 
 /** `/console/api/apps…`: manage apps, their configs and keys, and try the draft in a preview chat. */
 export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
-  const { apps, apiKeys, guard } = deps;
+  const { apps, apiKeys } = deps;
 
-  console.get('/apps', ...guard('apps.view'), async (ctx) => {
+  console.get('/apps', async (ctx) => {
     const paging = parse(Paging, { page: Number(ctx.query.page ?? 1), limit: Number(ctx.query.limit ?? 30) }, 'query');
     const mode = typeof ctx.query.mode === 'string' && ctx.query.mode !== 'all' ? ctx.query.mode : undefined;
     const name = typeof ctx.query.name === 'string' ? ctx.query.name : undefined;
     ctx.body = await apps.list(authOf(ctx).workspaceId, paging.page, paging.limit, { mode, name });
   });
-  console.post('/apps', ...guard('apps.edit'), async (ctx) => {
+  console.post('/apps', async (ctx) => {
     const body = parse(CreateApp, ctx.request.body);
     const app = await apps.create(authOf(ctx).workspaceId, body, authOf(ctx).accountId);
     ctx.status = 201;
     ctx.body = await apps.details(authOf(ctx).workspaceId, app.id);
   });
-  console.get('/apps/:app_id', ...guard('apps.view'), async (ctx) => {
+  console.get('/apps/:app_id', async (ctx) => {
     ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
-  console.put('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
+  console.put('/apps/:app_id', async (ctx) => {
     await apps.update(authOf(ctx).workspaceId, ctx.params.app_id!, parse(UpdateApp, ctx.request.body));
     ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
-  console.put('/apps/:app_id/model-config', ...guard('apps.edit'), async (ctx) => {
+  console.put('/apps/:app_id/model-config', async (ctx) => {
     await apps.saveDraft(authOf(ctx).workspaceId, ctx.params.app_id!, ctx.request.body);
     ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
-  console.post('/apps/:app_id/publish', ...guard('apps.edit'), async (ctx) => {
+  console.post('/apps/:app_id/publish', async (ctx) => {
     await apps.publish(authOf(ctx).workspaceId, ctx.params.app_id!, authOf(ctx).accountId);
     ctx.body = await apps.details(authOf(ctx).workspaceId, ctx.params.app_id!);
   });
-  console.get('/apps/:app_id/versions', ...guard('apps.view'), async (ctx) => {
+  console.get('/apps/:app_id/versions', async (ctx) => {
     ctx.body = { data: await apps.versions(authOf(ctx).workspaceId, ctx.params.app_id!) };
   });
-  console.post('/apps/:app_id/copy', ...guard('apps.edit'), async (ctx) => {
+  console.post('/apps/:app_id/copy', async (ctx) => {
     const name = (ctx.request.body as { name?: unknown } | undefined)?.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 255)) throw new InputError('name must be a non-empty string of at most 255 characters.', 'name');
     const copy = await apps.copy(authOf(ctx).workspaceId, ctx.params.app_id!, name as string | undefined, authOf(ctx).accountId);
     ctx.status = 201;
     ctx.body = await apps.details(authOf(ctx).workspaceId, copy.id);
   });
-  console.post('/apps/:app_id/api-enable', ...guard('apps.edit'), async (ctx) => {
+  console.post('/apps/:app_id/api-enable', async (ctx) => {
     const enable = (ctx.request.body as { enable_api?: unknown } | undefined)?.enable_api;
     if (typeof enable !== 'boolean') throw new InputError('enable_api must be true or false.', 'enable_api');
     ctx.body = appView(await apps.setApiEnabled(authOf(ctx).workspaceId, ctx.params.app_id!, enable));
   });
-  console.delete('/apps/:app_id', ...guard('apps.edit'), async (ctx) => {
+  console.delete('/apps/:app_id', async (ctx) => {
     await apps.remove(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.status = 204;
   });
 
-  console.get('/apps/:app_id/api-keys', ...guard('apps.edit'), async (ctx) => {
+  console.get('/apps/:app_id/api-keys', async (ctx) => {
     const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.body = { data: await apiKeys.list(app.workspace_id, 'app', app.id) };
   });
-  console.post('/apps/:app_id/api-keys', ...guard('apps.edit'), async (ctx) => {
+  console.post('/apps/:app_id/api-keys', async (ctx) => {
     const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     ctx.status = 201;
     ctx.body = await apiKeys.create(app.workspace_id, 'app', app.id, authOf(ctx).accountId);
   });
-  console.delete('/apps/:app_id/api-keys/:key_id', ...guard('apps.edit'), async (ctx) => {
+  console.delete('/apps/:app_id/api-keys/:key_id', async (ctx) => {
     const app = await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
     await apiKeys.revoke(app.workspace_id, 'app', app.id, ctx.params.key_id!);
     ctx.status = 204;
@@ -131,8 +129,8 @@ export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
     await deps.tasks.stop(ctx.params.task_id!, `account:${authOf(ctx).accountId}`);
     ctx.body = { result: 'success' };
   };
-  console.post('/apps/:app_id/chat-messages', ...guard('apps.edit'), preview('chat'));
-  console.post('/apps/:app_id/completion-messages', ...guard('apps.edit'), preview('completion'));
-  console.post('/apps/:app_id/chat-messages/:task_id/stop', ...guard('apps.edit'), stop);
-  console.post('/apps/:app_id/completion-messages/:task_id/stop', ...guard('apps.edit'), stop);
+  console.post('/apps/:app_id/chat-messages', preview('chat'));
+  console.post('/apps/:app_id/completion-messages', preview('completion'));
+  console.post('/apps/:app_id/chat-messages/:task_id/stop', stop);
+  console.post('/apps/:app_id/completion-messages/:task_id/stop', stop);
 }

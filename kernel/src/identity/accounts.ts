@@ -51,7 +51,7 @@ export class Accounts {
     }
   }
 
-  /** `tessera admin create`: the owner on a fresh install, otherwise an admin of the first workspace. */
+  /** `tessera admin create`: the owner on a fresh install, otherwise an install admin and an admin of the first workspace. */
   async createAdmin(input: NewAccount): Promise<{ accountId: string; workspaceId: string; role: Role }> {
     if ((await this.setupStatus()).step === 'not_started') return { ...(await this.setup(input)), role: 'owner' };
     const email = normaliseEmail(input.email);
@@ -62,7 +62,7 @@ export class Accounts {
     try {
       return await this.knex.transaction(async (trx) => {
         const accountId = randomUUID();
-        await this.models.Account.query(trx).insert({ id: accountId, email, name: input.name.trim(), password_hash: passwordHash, status: 'active', current_workspace_id: first.id });
+        await this.models.Account.query(trx).insert({ id: accountId, email, name: input.name.trim(), password_hash: passwordHash, status: 'active', current_workspace_id: first.id, install_role: 'admin' });
         await this.models.Member.query(trx).insert({ id: randomUUID(), workspace_id: first.id, account_id: accountId, role: 'admin', invited_by: null });
         return { accountId, workspaceId: first.id, role: 'admin' as const };
       });
@@ -83,6 +83,8 @@ export class Accounts {
       password_hash: account.passwordHash,
       status: 'active',
       current_workspace_id: workspaceId,
+      // Whoever runs setup owns the install (issue #13).
+      install_role: 'owner',
     });
     await this.models.Member.query(trx).insert({ id: randomUUID(), workspace_id: workspaceId, account_id: accountId, role: 'owner', invited_by: null });
     return { accountId, workspaceId };

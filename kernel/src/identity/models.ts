@@ -29,6 +29,7 @@ export class Account extends BaseModel {
   status!: 'active' | 'pending' | 'banned';
   current_workspace_id!: string | null;
   last_login_at!: Date | null;
+  install_role!: 'owner' | 'admin' | null;
 }
 
 export class Member extends BaseModel {
@@ -48,6 +49,8 @@ export class Invitation extends BaseModel {
   invited_by!: string | null;
   expires_at!: Date;
   accepted_at!: Date | null;
+  accepted_by!: string | null;
+  revoked_at!: Date | null;
 }
 
 export class Session extends BaseModel {

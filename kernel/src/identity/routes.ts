@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { authOf } from '../http/auth.js';
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import { InputError } from '../errors.js';
+import type { Context } from 'koa';
+import { InputError, NotFoundError } from '../errors.js';
 import { isUuid, parse } from '../http/validate.js';
 import type { Accounts } from './accounts.js';
 import type { ApiKeys } from './api-keys.js';
-import { ROLES, type Permission } from './roles.js';
+import { ROLES } from './roles.js';
 import type { Sessions } from './sessions.js';
 import type { Workspaces } from './workspaces.js';
 
@@ -15,10 +15,6 @@ export interface IdentityDeps {
   sessions: Sessions;
   workspaces: Workspaces;
   apiKeys: ApiKeys;
-  /** Session + role check for a console route (see http/console.ts). */
-  guard(permission: Permission): Middleware[];
-  /** Session only: for routes every member may call. */
-  session: Middleware;
 }
 
 const Setup = Type.Object({ email: Type.String({ maxLength: 320 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String() }, { additionalProperties: false });
@@ -31,6 +27,7 @@ const Invite = Type.Object({
   role: Type.Union(ROLES.map((r) => Type.Literal(r))),
   language: Type.Optional(Type.String()),
 });
+const Accept = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });
 const RoleUpdate = Type.Object({ role: Type.String() });
 const Activate = Type.Object({ token: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String(), workspace_id: Type.Optional(Type.String()), email: Type.Optional(Type.String()), interface_language: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()) });
 
@@ -38,7 +35,7 @@ const Activate = Type.Object({ token: Type.String({ minLength: 1 }), name: Type.
 
 /** Console routes of identity and tenancy (Dify's paths where Dify has them). */
 export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void {
-  const { accounts, sessions, workspaces, apiKeys, guard } = deps;
+  const { accounts, sessions, workspaces, apiKeys } = deps;
 
   router.get('/setup', async (ctx) => {
     ctx.body = await accounts.setupStatus();
@@ -62,8 +59,8 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
     await sessions.revoke(authOf(ctx).sessionId);
     ctx.body = { result: 'success' };
   };
-  router.get('/logout', deps.session, logout);
-  router.post('/logout', deps.session, logout);
+  router.get('/logout', logout);
+  router.post('/logout', logout);
   router.get('/activate/check', async (ctx) => {
     ctx.body = await workspaces.invitationInfo(String(ctx.query.token ?? ''));
   });
@@ -72,60 +69,72 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
     await workspaces.activate(body.token, body.name, body.password);
     ctx.body = { result: 'success' };
   });
+  router.post('/invitations/accept', async (ctx) => {
+    const body = parse(Accept, ctx.request.body);
+    ctx.body = { result: 'success', workspace: await workspaces.accept(authOf(ctx), body.token) };
+  });
 
-  router.get('/account/profile', deps.session, async (ctx) => {
+  router.get('/account/profile', async (ctx) => {
     ctx.body = await accounts.profile(authOf(ctx).accountId);
   });
 
-  router.get('/workspaces', deps.session, async (ctx) => {
+  router.get('/workspaces', async (ctx) => {
     ctx.body = { workspaces: await workspaces.list(authOf(ctx)) };
   });
-  router.post('/workspaces', deps.session, async (ctx) => {
+  router.post('/workspaces', async (ctx) => {
     const body = parse(Name, ctx.request.body);
     ctx.status = 201;
     ctx.body = await workspaces.create(authOf(ctx), body.name);
   });
-  router.post('/workspaces/switch', deps.session, async (ctx) => {
+  router.post('/workspaces/switch', async (ctx) => {
     const body = parse(Switch, ctx.request.body);
     const id = body.tenant_id ?? body.workspace_id;
     if (!isUuid(id)) throw new InputError('tenant_id must be a workspace id.', 'tenant_id');
     ctx.body = { result: 'success', new_tenant: await workspaces.switchTo(authOf(ctx), id) };
   });
-  router.get('/workspaces/current', ...guard('workspace.view'), async (ctx) => {
+  router.get('/workspaces/current', async (ctx) => {
     ctx.body = await workspaces.current(authOf(ctx));
   });
-  router.patch('/workspaces/current', ...guard('workspace.manage'), async (ctx) => {
+  router.patch('/workspaces/current', async (ctx) => {
     const body = parse(Name, ctx.request.body);
     ctx.body = await workspaces.rename(authOf(ctx), body.name);
   });
 
-  router.get('/workspaces/current/members', ...guard('members.view'), async (ctx) => {
+  router.get('/workspaces/current/members', async (ctx) => {
     ctx.body = { result: 'success', accounts: await workspaces.members(authOf(ctx)) };
   });
-  router.post('/workspaces/current/members/invite-email', ...guard('members.manage'), async (ctx) => {
+  router.post('/workspaces/current/members/invite-email', async (ctx) => {
     const body = parse(Invite, ctx.request.body);
     const results = await workspaces.invite(authOf(ctx), body.emails, body.role);
     ctx.status = 201;
     ctx.body = { result: 'success', invitation_results: results, tenant_id: authOf(ctx).workspaceId };
   });
-  router.put('/workspaces/current/members/:member_id/update-role', ...guard('members.manage'), async (ctx) => {
+  router.get('/workspaces/current/invitations', async (ctx) => {
+    ctx.body = { data: await workspaces.invitations(authOf(ctx)) };
+  });
+  router.delete('/workspaces/current/invitations/:invitation_id', async (ctx) => {
+    if (!isUuid(ctx.params.invitation_id)) throw new NotFoundError('No open invitation with that id in this workspace.', 'invitation_not_found');
+    await workspaces.revokeInvitation(authOf(ctx), ctx.params.invitation_id!);
+    ctx.status = 204;
+  });
+  router.put('/workspaces/current/members/:member_id/update-role', async (ctx) => {
     const body = parse(RoleUpdate, ctx.request.body);
     await workspaces.updateRole(authOf(ctx), ctx.params.member_id!, body.role);
     ctx.body = { result: 'success' };
   });
-  router.delete('/workspaces/current/members/:member_id', ...guard('members.manage'), async (ctx) => {
+  router.delete('/workspaces/current/members/:member_id', async (ctx) => {
     await workspaces.remove(authOf(ctx), ctx.params.member_id!);
     ctx.body = { result: 'success' };
   });
 
-  router.get('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
+  router.get('/datasets/api-keys', async (ctx) => {
     ctx.body = { data: await apiKeys.list(authOf(ctx).workspaceId, 'dataset', null) };
   });
-  router.post('/datasets/api-keys', ...guard('dataset_keys.manage'), async (ctx) => {
+  router.post('/datasets/api-keys', async (ctx) => {
     ctx.status = 201;
     ctx.body = await apiKeys.create(authOf(ctx).workspaceId, 'dataset', null, authOf(ctx).accountId);
   });
-  router.delete('/datasets/api-keys/:key_id', ...guard('dataset_keys.manage'), async (ctx) => {
+  router.delete('/datasets/api-keys/:key_id', async (ctx) => {
     await apiKeys.revoke(authOf(ctx).workspaceId, 'dataset', null, ctx.params.key_id!);
     ctx.status = 204;
   });

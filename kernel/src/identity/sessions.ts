@@ -4,7 +4,7 @@ import { ForbiddenError, TesseraError, TooManyRequestsError, UnauthorizedError }
 import { hashToken, randomToken } from '../security/tokens.js';
 import type { Models } from './models.js';
 import { decoyHash, verifyPassword } from './passwords.js';
-import type { Role } from './roles.js';
+import type { InstallRole, Role } from './roles.js';
 
 /** Who is calling a console route, resolved once per request by the auth middleware. */
 export interface ConsoleAuth {
@@ -14,6 +14,8 @@ export interface ConsoleAuth {
   readonly sessionId: string;
   readonly workspaceId: string;
   readonly role: Role;
+  /** Authority over the whole install (issue #13), independent of `role`; null for most accounts. */
+  readonly installRole: InstallRole | null;
 }
 
 export interface TokenPair {
@@ -111,7 +113,7 @@ export class Sessions {
     const row = await this.knex('sessions as s')
       .join('accounts as a', 'a.id', 's.account_id')
       .where('s.access_token_hash', hashToken(accessToken))
-      .first('s.id as session_id', 's.revoked_at', 's.access_expires_at', 'a.id as account_id', 'a.email', 'a.name', 'a.status', 'a.current_workspace_id');
+      .first('s.id as session_id', 's.revoked_at', 's.access_expires_at', 'a.id as account_id', 'a.email', 'a.name', 'a.status', 'a.current_workspace_id', 'a.install_role');
     if (!row || row.revoked_at || new Date(row.access_expires_at).getTime() < Date.now()) {
       throw new UnauthorizedError('Invalid or expired access token.', 'unauthorized');
     }
@@ -137,6 +139,7 @@ export class Sessions {
       sessionId: row.session_id,
       workspaceId: membership.workspace_id,
       role: membership.role,
+      installRole: row.install_role ?? null,
     };
   }
 

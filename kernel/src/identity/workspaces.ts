@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ForbiddenError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import { normaliseEmail } from './accounts.js';
-import { type Models, unix } from './models.js';
+import { type Invitation, type Models, unix } from './models.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { isRole, type Role } from './roles.js';
 import type { ConsoleAuth } from './sessions.js';
@@ -13,14 +13,46 @@ const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export interface InvitationResult {
   status: 'success' | 'failed';
   email: string;
-  /** Activation link path for a new account; absent when an existing account was added directly. */
+  /** The invitation link's path, when no mailer sent it (for the inviter to pass on). */
   url?: string;
   message?: string;
 }
 
 /** Workspaces (tenants), their members and invitations. */
+/** What invitations need of a mailer (identity/mailer.ts). */
+export interface InvitationMailer {
+  readonly configured: boolean;
+  send(message: { to: string; subject: string; text: string }): Promise<void>;
+}
+
+export interface WorkspaceOptions {
+  /** Sends invitation links; when absent or unconfigured, links are returned to the inviter. */
+  mailer?: InvitationMailer;
+  /** The console's public base URL, for links in mail. */
+  consoleUrl?: string;
+  /** Whether `create` is allowed for this caller (the install's workspace creation setting). */
+  checkCreation?: (auth: ConsoleAuth) => Promise<void>;
+}
+
+function invitationMail(to: string, inviter: string, workspace: string, link: string, existingAccount: boolean) {
+  const how = existingAccount ? 'Sign in with this address and accept the invitation' : 'Set your name and password to join';
+  return {
+    to,
+    subject: `${inviter} invited you to ${workspace} on Tessera`,
+    text: `${inviter} invited you to join the workspace "${workspace}" on Tessera.\n\n${how}:\n${link}\n\nThe link works once and expires in 7 days. If you did not expect this, ignore this email.\n`,
+  };
+}
+
 export class Workspaces {
-  constructor(private readonly knex: Knex, private readonly models: Models) {}
+  private readonly mailer: InvitationMailer | undefined;
+  private readonly consoleUrl: string;
+  private readonly checkCreation: (auth: ConsoleAuth) => Promise<void>;
+
+  constructor(private readonly knex: Knex, private readonly models: Models, options: WorkspaceOptions = {}) {
+    this.mailer = options.mailer;
+    this.consoleUrl = options.consoleUrl ?? '';
+    this.checkCreation = options.checkCreation ?? (async () => undefined);
+  }
 
   async list(auth: ConsoleAuth) {
     const rows = await this.knex('workspace_members as m')
@@ -39,6 +71,7 @@ export class Workspaces {
   async create(auth: ConsoleAuth, name: string) {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 255) throw new InputError('name must be 1 to 255 characters.', 'name');
+    await this.checkCreation(auth);
     const id = randomUUID();
     await this.knex.transaction(async (trx) => {
       await this.models.Workspace.query(trx).insert({ id, name: trimmed, status: 'normal' });
@@ -72,58 +105,119 @@ export class Workspaces {
   }
 
   /**
-   * Invites by email. An existing account joins at once; a new email gets a pending
-   * account and an activation token (returned as a link path, for the admin to send).
+   * Invites by email (issue #13: bound to the invitee). Nobody joins here: an
+   * invitation row with a token is all that is written. With a mailer the link
+   * goes to the address only; without one it is returned for the inviter to
+   * pass on. Accepting needs the token and, for an address that already has an
+   * account, that account's login — so whoever set a password on an address
+   * through another workspace's invitation still cannot join this one.
    */
   async invite(auth: ConsoleAuth, emails: string[], role: Role): Promise<InvitationResult[]> {
     if (role === 'owner') throw new InputError('The owner role cannot be given by invitation.', 'role');
     if (role === 'admin' && auth.role !== 'owner') throw new ForbiddenError('Only the owner can invite admins.', 'no_permission');
+    const normalised = emails.map((raw) => normaliseEmail(raw, 'emails'));
+    const workspace = await this.models.Workspace.query().findById(auth.workspaceId).throwIfNotFound();
     const results: InvitationResult[] = [];
-    for (const raw of emails) {
-      const email = normaliseEmail(raw, 'emails');
-      results.push(await this.inviteOne(auth, email, role));
-    }
+    for (const email of normalised) results.push(await this.inviteOne(auth, workspace.name, email, role));
     return results;
   }
 
-  private async inviteOne(auth: ConsoleAuth, email: string, role: Role): Promise<InvitationResult> {
-    return this.knex.transaction(async (trx) => {
-      let account = await this.models.Account.query(trx).findOne({ email });
+  private async inviteOne(auth: ConsoleAuth, workspaceName: string, email: string, role: Role): Promise<InvitationResult> {
+    const token = randomToken();
+    const outcome = await this.knex.transaction(async (trx) => {
+      const account = await this.models.Account.query(trx).findOne({ email });
       if (account) {
         const existing = await this.models.Member.query(trx).findOne({ workspace_id: auth.workspaceId, account_id: account.id });
-        if (existing) return { status: 'failed' as const, email, message: 'Already a member of this workspace.' };
+        if (existing) return { failed: 'Already a member of this workspace.' };
+        if (account.status === 'banned') return { failed: 'This account is banned.' };
       } else {
-        account = await this.models.Account.query(trx).insertAndFetch({ id: randomUUID(), email, name: email.split('@')[0]!, password_hash: null, status: 'pending', current_workspace_id: auth.workspaceId });
+        await this.models.Account.query(trx).insert({ id: randomUUID(), email, name: email.split('@')[0]!, password_hash: null, status: 'pending', current_workspace_id: null });
       }
-      await this.models.Member.query(trx).insert({ id: randomUUID(), workspace_id: auth.workspaceId, account_id: account.id, role, invited_by: auth.accountId });
-      if (account.status === 'active') return { status: 'success' as const, email };
-      const token = randomToken();
-      await this.models.Invitation.query(trx).insert({ id: randomUUID(), workspace_id: auth.workspaceId, email, role, token_hash: hashToken(token), invited_by: auth.accountId, expires_at: new Date(Date.now() + INVITATION_TTL_MS), accepted_at: null });
-      return { status: 'success' as const, email, url: `/activate?token=${encodeURIComponent(token)}` };
+      // A new invitation replaces this workspace's open one for the address (a resend).
+      await this.models.Invitation.query(trx).patch({ revoked_at: new Date() }).where({ workspace_id: auth.workspaceId, email }).whereNull('accepted_at').whereNull('revoked_at');
+      const id = randomUUID();
+      await this.models.Invitation.query(trx).insert({ id, workspace_id: auth.workspaceId, email, role, token_hash: hashToken(token), invited_by: auth.accountId, expires_at: new Date(Date.now() + INVITATION_TTL_MS), accepted_at: null, accepted_by: null, revoked_at: null });
+      return { id, existingAccount: !!account && account.status === 'active' };
     });
+    if ('failed' in outcome) return { status: 'failed', email, message: outcome.failed };
+    const path = `/activate?email=${encodeURIComponent(email)}&token=${encodeURIComponent(token)}`;
+    if (!this.mailer?.configured) return { status: 'success', email, url: path };
+    try {
+      await this.mailer.send(invitationMail(email, auth.name, workspaceName, `${this.consoleUrl.replace(/\/$/, '')}${path}`, outcome.existingAccount));
+      return { status: 'success', email };
+    } catch (error) {
+      await this.models.Invitation.query().patch({ revoked_at: new Date() }).where({ id: outcome.id });
+      return { status: 'failed', email, message: `The invitation email could not be sent: ${(error as Error).message}` };
+    }
+  }
+
+  /** Open invitations of the caller's workspace (not accepted, revoked or expired). */
+  async invitations(auth: ConsoleAuth) {
+    const rows = await this.knex('invitations as i')
+      .leftJoin('accounts as a', 'a.id', 'i.invited_by')
+      .where('i.workspace_id', auth.workspaceId)
+      .whereNull('i.accepted_at')
+      .whereNull('i.revoked_at')
+      .where('i.expires_at', '>', new Date())
+      .orderBy('i.created_at', 'asc')
+      .select('i.id', 'i.email', 'i.role', 'i.created_at', 'i.expires_at', 'a.email as invited_by');
+    return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, invited_by: r.invited_by ?? null, created_at: unix(r.created_at), expires_at: unix(r.expires_at) }));
+  }
+
+  async revokeInvitation(auth: ConsoleAuth, invitationId: string): Promise<void> {
+    const updated = await this.models.Invitation.query().patch({ revoked_at: new Date() }).where({ id: invitationId, workspace_id: auth.workspaceId }).whereNull('accepted_at').whereNull('revoked_at');
+    if (updated === 0) throw new NotFoundError('No open invitation with that id in this workspace.', 'invitation_not_found');
   }
 
   async invitationInfo(token: string) {
     const invitation = await this.validInvitation(token);
-    const workspace = await this.models.Workspace.query().findById(invitation.workspace_id);
-    return { is_valid: true, data: { workspace_id: invitation.workspace_id, workspace_name: workspace?.name ?? '', email: invitation.email } };
+    const [workspace, account] = await Promise.all([this.models.Workspace.query().findById(invitation.workspace_id), this.models.Account.query().findOne({ email: invitation.email })]);
+    return { is_valid: true, data: { workspace_id: invitation.workspace_id, workspace_name: workspace?.name ?? '', email: invitation.email, account_exists: account?.status === 'active' } };
   }
 
-  /** Activates a pending account from its invitation: sets name and password. */
-  async activate(token: string, name: string, password: string): Promise<void> {
+  /**
+   * First activation of a pending account from its invitation: sets name and
+   * password, and makes it a member of that invitation's workspace — no other.
+   * An address that already has an account logs in and accepts instead.
+   */
+  async activate(token: string, name: string, password: string): Promise<{ workspaceId: string }> {
     checkPasswordPolicy(password);
     if (!name.trim()) throw new InputError('name is required.', 'name');
     const invitation = await this.validInvitation(token);
     const passwordHash = await hashPassword(password);
     await this.knex.transaction(async (trx) => {
-      await this.models.Account.query(trx).patch({ name: name.trim(), password_hash: passwordHash, status: 'active', current_workspace_id: invitation.workspace_id }).where({ email: invitation.email, status: 'pending' });
-      await this.models.Invitation.query(trx).patch({ accepted_at: new Date() }).where({ id: invitation.id });
+      const account = await this.models.Account.query(trx).findOne({ email: invitation.email }).forUpdate();
+      if (!account) throw new InputError('The invitation link is invalid or has expired.', 'token', 'invalid_invitation');
+      if (account.status !== 'pending') throw new ConflictError('This address already has an account: log in and accept the invitation.', 'account_already_active');
+      await this.models.Account.query(trx).patch({ name: name.trim(), password_hash: passwordHash, status: 'active', current_workspace_id: invitation.workspace_id }).where({ id: account.id });
+      await this.join(trx, invitation, account.id);
     });
+    return { workspaceId: invitation.workspace_id };
   }
 
-  private async validInvitation(token: string) {
-    const invitation = await this.models.Invitation.query().findOne({ token_hash: hashToken(token) });
-    if (!invitation || invitation.accepted_at || invitation.expires_at.getTime() < Date.now()) {
+  /** A signed-in account accepts an invitation sent to its own address. */
+  async accept(auth: ConsoleAuth, token: string) {
+    const invitation = await this.validInvitation(token);
+    if (invitation.email !== auth.email.toLowerCase()) throw new ForbiddenError('This invitation was sent to another address; sign in with that account to accept it.', 'invitation_email_mismatch');
+    await this.knex.transaction(async (trx) => {
+      await this.join(trx, invitation, auth.accountId);
+      await this.models.Account.query(trx).patch({ current_workspace_id: invitation.workspace_id }).where({ id: auth.accountId });
+    });
+    const workspace = await this.models.Workspace.query().findById(invitation.workspace_id).throwIfNotFound();
+    return { id: workspace.id, name: workspace.name, status: workspace.status, role: invitation.role };
+  }
+
+  private async join(trx: Knex.Transaction, invitation: Invitation, accountId: string): Promise<void> {
+    // Taken once: a second accept of the same token finds it accepted.
+    const taken = await this.models.Invitation.query(trx).patch({ accepted_at: new Date(), accepted_by: accountId }).where({ id: invitation.id }).whereNull('accepted_at').whereNull('revoked_at');
+    if (taken === 0) throw new InputError('The invitation link is invalid or has expired.', 'token', 'invalid_invitation');
+    const existing = await this.models.Member.query(trx).findOne({ workspace_id: invitation.workspace_id, account_id: accountId });
+    if (!existing) await this.models.Member.query(trx).insert({ id: randomUUID(), workspace_id: invitation.workspace_id, account_id: accountId, role: invitation.role, invited_by: invitation.invited_by });
+  }
+
+  private async validInvitation(token: string): Promise<Invitation> {
+    const invitation = token ? await this.models.Invitation.query().findOne({ token_hash: hashToken(token) }) : undefined;
+    if (!invitation || invitation.accepted_at || invitation.revoked_at || invitation.expires_at.getTime() < Date.now()) {
       throw new InputError('The invitation link is invalid or has expired.', 'token', 'invalid_invitation');
     }
     return invitation;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pacote from 'pacote';
 import { packument, search, type Packument } from '@tessera/marketplace';
 import { CONTRIBUTION_GROUP_KINDS, MANIFEST_CONTRIBUTION_GROUPS, parseManifest, type ContributionGroup, type ResolvedManifest } from '@tessera/sdk';
-import { InputError, NotFoundError, UnavailableError } from '../errors.js';
+import { ForbiddenError, InputError, NotFoundError, UnavailableError } from '../errors.js';
 import type { PackageStore, PluginPackage } from '../plugins/package-store.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
@@ -89,7 +89,13 @@ export class Catalog {
   }
 
   /** Fetches `name@version` (default: latest) into the install; enables it with `grants` when given. */
-  async install(workspaceId: string, name: string, version: string | undefined, grants: unknown, by: string): Promise<{ pkg: PluginPackage; enabled: boolean }> {
+  /**
+   * `installAdmin`: whether the caller is an install admin. A package signed by a
+   * trusted publisher may be fetched by a workspace admin; an unsigned one (when
+   * the install allows them) is install-wide code nobody vouches for, so only an
+   * install admin may bring it in (issue #13).
+   */
+  async install(workspaceId: string, name: string, version: string | undefined, grants: unknown, by: string, installAdmin = false): Promise<{ pkg: PluginPackage; enabled: boolean }> {
     const url = await this.url();
     const doc = await packument(url, name);
     if (!doc) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'plugin_not_found');
@@ -97,7 +103,8 @@ export class Catalog {
     const meta = wanted ? doc.versions?.[wanted] : undefined;
     if (!wanted || !meta) throw new NotFoundError(`The marketplace has no version ${version} of ${name}.`, 'plugin_version_not_found');
     // The signature covers the integrity the registry recorded; pacote then holds the tarball to that integrity.
-    await this.publishers.check(name, wanted, meta.dist?.integrity, meta.tesseraSignature);
+    const trust = await this.publishers.check(name, wanted, meta.dist?.integrity, meta.tesseraSignature);
+    if (trust.signer === null && !installAdmin) throw new ForbiddenError(`${name}@${wanted} is not signed; only an install admin may install unsigned plugins.`, 'install_permission_required');
     const cache = mkdtempSync(join(this.cacheDir, 'pacote-'));
     let bytes: Buffer;
     try {
@@ -110,7 +117,7 @@ export class Catalog {
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
-    const pkg = await this.packages.installTarball(bytes, 'marketplace', by, (p, code) => this.host.verify(p, code));
+    const pkg = await this.packages.installTarball(bytes, 'marketplace', by, (p, code) => this.host.verify(p, code), async () => trust.signer);
     if (grants === undefined) return { pkg, enabled: false };
     const current = await this.service.installation(workspaceId, name);
     if (current && current.version !== pkg.version) await this.service.upgrade(workspaceId, name, pkg.version, by);

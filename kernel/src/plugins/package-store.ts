@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import * as tar from 'tar';
@@ -16,8 +17,16 @@ export interface PluginPackage {
   readonly runtime: 'isolate' | 'node';
   readonly source: string;
   readonly integrity: string | null;
+  /** Who vouches for this version: `first-party`, a trusted publisher's key id, or null (unsigned). */
+  readonly signer: string | null;
   readonly installedAt: Date;
 }
+
+/** Decides who signed a package being installed (after `verify`), or null for unsigned. */
+export type SignerOf = (pkg: PluginPackage) => Promise<string | null>;
+
+/** Names in this scope are Tessera's own: only first-party packages may carry them. */
+export const FIRST_PARTY_SCOPE = '@tessera/';
 
 interface PackageRow {
   name: string;
@@ -27,19 +36,34 @@ interface PackageRow {
   runtime: 'isolate' | 'node';
   source: string;
   integrity: string | null;
+  signer: string | null;
   installed_at: Date;
 }
 
 /** Tarballs and unpacked packages above these sizes are refused (a plugin is one bundled file). */
 const MAX_TARBALL_BYTES = 50 * 1024 * 1024;
 const MAX_UNPACKED_BYTES = 200 * 1024 * 1024;
+const MAX_ENTRIES = 2000;
+
+/** Gunzips (or passes a plain tar through), refusing output past the unpacked limit without producing it. */
+async function gunzipBounded(bytes: Buffer): Promise<Buffer> {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  // Headers and padding add a little to the files' own sizes.
+  const maxOutputLength = MAX_UNPACKED_BYTES + 4 * 1024 * 1024;
+  try {
+    return await promisify(gunzip)(bytes, { maxOutputLength });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new InputError(`The package unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
+    throw new InputError(`The file is not a readable npm tarball (.tgz): ${(error as Error).message}`, 'file', 'invalid_plugin_package');
+  }
+}
 
 /** Everything but the bundle, which only the runtime needs. */
-const COLUMNS = ['name', 'version', 'manifest', 'description', 'runtime', 'source', 'integrity', 'installed_at'];
+const COLUMNS = ['name', 'version', 'manifest', 'description', 'runtime', 'source', 'integrity', 'signer', 'installed_at'];
 
 function toPackage(row: PackageRow): PluginPackage {
   const manifest = typeof row.manifest === 'string' ? (JSON.parse(row.manifest) as ResolvedManifest) : row.manifest;
-  return { name: row.name, version: row.version, description: row.description, manifest, runtime: row.runtime, source: row.source, integrity: row.integrity, installedAt: row.installed_at };
+  return { name: row.name, version: row.version, description: row.description, manifest, runtime: row.runtime, source: row.source, integrity: row.integrity, signer: row.signer ?? null, installedAt: row.installed_at };
 }
 
 /**
@@ -61,16 +85,27 @@ export class PackageStore {
   }
 
   /** Unpacks an npm tarball (`npm pack` output: files under `package/`) and installs it. */
-  async installTarball(bytes: Buffer, source: string, installedBy: string | null, verify?: (pkg: PluginPackage, code: string) => Promise<void>): Promise<PluginPackage> {
+  async installTarball(bytes: Buffer, source: string, installedBy: string | null, verify?: (pkg: PluginPackage, code: string) => Promise<void>, signerOf?: SignerOf): Promise<PluginPackage> {
     if (bytes.length === 0) throw new InputError('The uploaded file is empty.', 'file');
     if (bytes.length > MAX_TARBALL_BYTES) throw new InputError(`The tarball is larger than ${MAX_TARBALL_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
     const work = mkdtempSync(join(tmpdir(), 'tessera-plugin-'));
     try {
-      const file = join(work, 'upload.tgz');
-      writeFileSync(file, bytes);
+      // Decompressed with a bound first (issue #13: a gzip bomb), then read as a
+      // plain tar: nothing is thrown from inside tar's callbacks, where an error
+      // escaped as an uncaught exception and took the kernel down.
+      const file = join(work, 'upload.tar');
+      writeFileSync(file, await gunzipBounded(bytes));
+      const entries: Array<{ path: string; type: string; size: number }> = [];
+      try {
+        await tar.t({ file, onReadEntry: (entry) => void entries.push({ path: entry.path, type: entry.type, size: entry.size ?? 0 }) });
+      } catch (error) {
+        throw new InputError(`The file is not a readable npm tarball (.tgz): ${(error as Error).message}`, 'file', 'invalid_plugin_package');
+      }
+      if (entries.length > MAX_ENTRIES) throw new InputError(`The package has ${entries.length} entries; at most ${MAX_ENTRIES} are allowed (a plugin is one bundled file).`, 'file', 'too_many_entries');
+      const total = entries.reduce((sum, e) => sum + e.size, 0);
+      if (total > MAX_UNPACKED_BYTES) throw new InputError(`The package unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
       const unpacked = join(work, 'unpacked');
       mkdirSync(unpacked);
-      let total = 0;
       try {
         await tar.x({
           file,
@@ -79,24 +114,21 @@ export class PackageStore {
           // Regular files and folders only: links could point outside the plugin's folder.
           filter: (_path, entry) => {
             const type = (entry as { type?: string }).type;
-            total += (entry as { size?: number }).size ?? 0;
-            if (total > MAX_UNPACKED_BYTES) throw new InputError(`The package unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MB.`, 'file', 'file_too_large');
             return type === 'File' || type === 'Directory' || type === 'OldFile';
           },
         });
       } catch (error) {
-        if (error instanceof InputError) throw error;
         throw new InputError(`The file is not a readable npm tarball (.tgz): ${(error as Error).message}`, 'file', 'invalid_plugin_package');
       }
       const integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
-      return await this.installFolder(unpacked, source, installedBy, integrity, verify);
+      return await this.installFolder(unpacked, source, installedBy, integrity, verify, signerOf);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   }
 
   /** Installs an unpacked plugin package folder (with `package.json` and its built bundle). */
-  async installFolder(dir: string, source: string, installedBy: string | null, integrity: string | null = null, verify?: (pkg: PluginPackage, code: string) => Promise<void>): Promise<PluginPackage> {
+  async installFolder(dir: string, source: string, installedBy: string | null, integrity: string | null = null, verify?: (pkg: PluginPackage, code: string) => Promise<void>, signerOf?: SignerOf): Promise<PluginPackage> {
     const packageFile = join(dir, 'package.json');
     if (!existsSync(packageFile)) throw new InputError('The package has no package.json.', 'file', 'invalid_plugin_package');
     let packageJson: unknown;
@@ -117,7 +149,7 @@ export class PackageStore {
     }
     const code = readFileSync(bundlePath, 'utf8');
     const description = typeof (packageJson as { description?: unknown }).description === 'string' ? (packageJson as { description: string }).description : '';
-    const pkg: PluginPackage = { name, version, description, manifest, runtime: manifest.runtime, source, integrity, installedAt: new Date() };
+    const unsigned: PluginPackage = { name, version, description, manifest, runtime: manifest.runtime, source, integrity, signer: null, installedAt: new Date() };
 
     const existing = await this.find(name, version);
     if (existing) {
@@ -125,7 +157,10 @@ export class PackageStore {
       if (same) return existing;
       throw new ConflictError(`${name}@${version} is already installed with different contents; publish a new version.`, 'plugin_version_exists');
     }
-    await verify?.(pkg, code);
+    await verify?.(unsigned, code);
+    const signer = signerOf ? await signerOf(unsigned) : source === 'bundled' ? 'first-party' : null;
+    const pkg: PluginPackage = { ...unsigned, signer };
+    await this.checkOwnership(pkg);
 
     const target = this.dirOf(name, version);
     rmSync(target, { recursive: true, force: true });
@@ -140,6 +175,7 @@ export class PackageStore {
       runtime: manifest.runtime,
       source,
       integrity,
+      signer,
       installed_by: installedBy,
     });
     this.generation++;
@@ -170,6 +206,24 @@ export class PackageStore {
       }
     }
     return installed;
+  }
+
+  /**
+   * A name belongs to whoever signed its versions (issue #13): a version signed
+   * by someone else, or not signed at all, is refused — so an upload can never
+   * shadow a first-party or trusted publisher's plugin. `@tessera/*` names are
+   * first-party from the start. A name with only unsigned versions is the
+   * install's own; a signed version may claim it.
+   */
+  private async checkOwnership(pkg: PluginPackage): Promise<void> {
+    const rows = (await this.knex('plugin_packages').distinct('signer').where({ name: pkg.name }).whereNotNull('signer')) as Array<{ signer: string }>;
+    const owners = rows.map((r) => r.signer);
+    if (owners.length === 0 && !pkg.name.startsWith(FIRST_PARTY_SCOPE)) return;
+    const allowed = owners.length > 0 ? owners : ['first-party'];
+    if (pkg.signer !== null && allowed.includes(pkg.signer)) return;
+    const owner = allowed.includes('first-party') ? 'Tessera (first-party)' : `the publisher with key ${allowed.join(', ')}`;
+    const what = pkg.signer === null ? 'an unsigned package' : `a package signed by key ${pkg.signer}`;
+    throw new ConflictError(`${pkg.name} belongs to ${owner}; ${what} cannot be installed under that name. Publish it under a name of your own.`, 'plugin_name_owned');
   }
 
   async find(name: string, version: string): Promise<PluginPackage | undefined> {

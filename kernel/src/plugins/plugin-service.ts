@@ -3,6 +3,7 @@ import type { ResolvedManifest } from '@tessera/sdk';
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { signerNames } from '../marketplace/publishers.js';
 import { secretAad } from './capabilities.js';
 import { narrowGrants, validateGrants, type Grants } from './grants.js';
 import type { PackageStore, PluginPackage } from './package-store.js';
@@ -30,8 +31,18 @@ function toInstallation(row: InstallationRow): Installation {
   return { workspaceId: row.workspace_id, plugin: row.plugin_name, version: row.version, previousVersion: row.previous_version, enabled: row.enabled, grants };
 }
 
-/** The console's view of a plugin: manifest facts (no code runs) plus this workspace's state. */
-export function pluginView(pkg: PluginPackage, installation: Installation | undefined, versions: string[]) {
+/** Who vouches for a version, as the console shows it next to every version and upgrade offer. */
+function publisherOf(pkg: PluginPackage, names: Map<string, string>) {
+  return { signer: pkg.signer, publisher: pkg.signer === null ? null : (names.get(pkg.signer) ?? `key ${pkg.signer}`), signed: pkg.signer !== null, source: pkg.source };
+}
+
+/**
+ * The console's view of a plugin: manifest facts (no code runs) plus this
+ * workspace's state. `versions` newest first. An upgrade is only offered, with
+ * its publisher: the workspace runs the version it enabled until its admin moves.
+ */
+export function pluginView(pkg: PluginPackage, installation: Installation | undefined, versions: PluginPackage[], names: Map<string, string>) {
+  const newest = versions[0];
   return {
     name: pkg.name,
     version: pkg.version,
@@ -40,7 +51,10 @@ export function pluginView(pkg: PluginPackage, installation: Installation | unde
     contributes: pkg.manifest.contributes,
     permissions: pkg.manifest.permissions ?? {},
     credentials_schema: pkg.manifest.credentialsSchema ?? null,
-    installed_versions: versions,
+    ...publisherOf(pkg, names),
+    installed_versions: versions.map((v) => v.version),
+    versions: versions.map((v) => ({ version: v.version, installed_at: Math.floor(v.installedAt.getTime() / 1000), ...publisherOf(v, names) })),
+    upgrade_available: installation && newest && newest.version !== installation.version && newest.installedAt > pkg.installedAt ? { version: newest.version, ...publisherOf(newest, names) } : null,
     installation: installation
       ? { version: installation.version, previous_version: installation.previousVersion, enabled: installation.enabled, granted_permissions: installation.grants }
       : null,
@@ -75,13 +89,13 @@ export class PluginService {
   }
 
   async list(workspaceId: string) {
-    const [latest, rows] = await Promise.all([this.packages.latest(), this.knex('plugin_installations').where({ workspace_id: workspaceId }) as Promise<InstallationRow[]>]);
+    const [latest, rows, names] = await Promise.all([this.packages.latest(), this.knex('plugin_installations').where({ workspace_id: workspaceId }) as Promise<InstallationRow[]>, signerNames(this.knex)]);
     const byName = new Map(rows.map((r) => [r.plugin_name, toInstallation(r)]));
     const views = [];
     for (const newest of latest) {
       const installation = byName.get(newest.name);
       const pkg = installation ? await this.packages.get(newest.name, installation.version) : newest;
-      views.push(pluginView(pkg, installation, (await this.packages.versions(newest.name)).map((p) => p.version)));
+      views.push(pluginView(pkg, installation, await this.packages.versions(newest.name), names));
     }
     return views;
   }
@@ -91,7 +105,7 @@ export class PluginService {
     if (versions.length === 0) throw new NotFoundError(`Plugin ${plugin} is not installed.`, 'plugin_not_found');
     const installation = await this.installation(workspaceId, plugin);
     const pkg = installation ? await this.packages.get(plugin, installation.version) : versions[0]!;
-    return pluginView(pkg, installation, versions.map((p) => p.version));
+    return pluginView(pkg, installation, versions, await signerNames(this.knex));
   }
 
   /** Enables `plugin` (at `version`, default the newest installed) with exactly `rawGrants`. */

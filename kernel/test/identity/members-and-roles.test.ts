@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { addMember, openWorkspaceCreation, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 
 describe('workspace members and roles', () => {
   let t: TestKernel;
@@ -37,15 +37,25 @@ describe('workspace members and roles', () => {
     expect(again.body.code).to.equal('invalid_invitation');
   });
 
-  it('adds an existing account directly, without an activation link', async () => {
+  it('invites an existing account: it joins only when it accepts the invitation, signed in', async () => {
+    await openWorkspaceCreation(t.api, owner);
     const other = await t.api('POST', '/console/api/workspaces', { token: tokens.editor, body: { name: 'Editor Lab' } });
     expect(other.status).to.equal(201);
     // The owner of the first workspace is an existing account; the editor invites them to the lab.
     const lab = await t.api('POST', '/console/api/workspaces/current/members/invite-email', { token: tokens.editor, headers: { 'X-Workspace-Id': other.body.id }, body: { emails: ['owner@example.com'], role: 'normal' } });
     expect(lab.status).to.equal(201);
-    expect(lab.body.invitation_results[0]).to.deep.equal({ status: 'success', email: 'owner@example.com' });
-    const list = await t.api('GET', '/console/api/workspaces', { token: owner });
-    expect(list.body.workspaces.map((w: { name: string }) => w.name)).to.include('Editor Lab');
+    expect(lab.body.invitation_results[0]).to.include({ status: 'success', email: 'owner@example.com' });
+    const names = async () => (await t.api('GET', '/console/api/workspaces', { token: owner })).body.workspaces.map((w: { name: string }) => w.name);
+    expect(await names()).to.not.include('Editor Lab');
+    const token = new URL(lab.body.invitation_results[0].url, 'http://x').searchParams.get('token');
+    expect((await t.api('GET', `/console/api/activate/check?token=${token}`)).body.data).to.include({ email: 'owner@example.com', account_exists: true });
+    const accepted = await t.api('POST', '/console/api/invitations/accept', { token: owner, body: { token } });
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(200);
+    expect(accepted.body.workspace).to.include({ name: 'Editor Lab', role: 'normal' });
+    expect(await names()).to.include('Editor Lab');
+    // Accepting switched the owner to the lab; the tests below act in the first workspace.
+    const first = (await t.api('GET', '/console/api/workspaces', { token: owner })).body.workspaces.find((w: { name: string }) => w.name !== 'Editor Lab');
+    await t.api('POST', '/console/api/workspaces/switch', { token: owner, body: { tenant_id: first.id } });
   });
 
   const forbidden: Array<[string, string, string, unknown?]> = [

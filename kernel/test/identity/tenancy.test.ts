@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { addMember, openWorkspaceCreation, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 
 /**
  * Two workspaces on one install. Bob owns workspace B and is not a member of A:
@@ -18,6 +18,7 @@ describe('tenant isolation', () => {
   before(async () => {
     t = await startKernel();
     ({ token: alice, workspaceId: wsA } = await setupOwner(t.api));
+    await openWorkspaceCreation(t.api, alice);
     // Bob joins A as an editor to get an account, creates B, then is removed from A.
     const b = await addMember(t.api, alice, 'bob@example.com', 'editor');
     bob = b.token;

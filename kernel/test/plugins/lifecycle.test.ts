@@ -137,11 +137,11 @@ describe('plugin lifecycle over the console API', () => {
     expect(clash.body.code).to.equal('plugin_version_exists');
   });
 
-  it('lets editors use tools but only admins install and enable plugins', async () => {
+  it('lets editors use tools but only install admins upload and workspace admins enable plugins', async () => {
     const editor = await addMember(t.api, token, 'ed@example.com', 'editor');
     const upload = await uploadPlugin(t.api, editor.token, v1.tarball);
     expect(upload.status).to.equal(403);
-    expect(upload.body.code).to.equal('no_permission');
+    expect(upload.body.code).to.equal('install_permission_required');
     await uploadPlugin(t.api, token, v1.tarball);
     expect((await t.api('POST', path('/enable'), { token: editor.token, body: {} })).status).to.equal(403);
     await t.api('POST', path('/enable'), { token, body: {} });

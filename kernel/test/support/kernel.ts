@@ -113,6 +113,12 @@ export async function login(api: ApiClient, email: string, password: string): Pr
   return { token, refresh: res.body.data.refresh_token, workspaceId: current.body.id };
 }
 
+/** Lets any signed-in account create a workspace (an install setting, admins only by default: issue #13). */
+export async function openWorkspaceCreation(api: ApiClient, installAdmin: string): Promise<void> {
+  const res = await api('PUT', '/console/api/system/settings', { token: installAdmin, body: { workspace_creation: 'open' } });
+  if (res.status !== 200) throw new Error(`opening workspace creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 /** Invites `email` with `role` and activates the account; returns its login. */
 export async function addMember(api: ApiClient, ownerToken: string, email: string, role: string, password = 'member-pass-1') {
   const invite = await api('POST', '/console/api/workspaces/current/members/invite-email', { token: ownerToken, body: { emails: [email], role } });
