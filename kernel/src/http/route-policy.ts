@@ -29,6 +29,7 @@ export const CONSOLE_ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /activate': 'public',
   'POST /invitations/accept': 'session',
   'GET /account/profile': 'session',
+  'GET /account/authority': 'session',
 
   // The install (its admins only)
   'GET /system/settings': 'install.settings',

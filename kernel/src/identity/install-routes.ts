@@ -4,12 +4,26 @@ import { authOf } from '../http/auth.js';
 import { isUuid, objectBody, parse, queryInt } from '../http/validate.js';
 import { NotFoundError } from '../errors.js';
 import type { InstallSettings } from './install.js';
+import { permissionTable } from './roles.js';
 
 const RoleBody = Type.Object({ install_role: Type.Union([Type.Literal('admin'), Type.Null(), Type.Literal('owner')]) }, { additionalProperties: false });
 
 /** `/console/api/system/*`: the install level (its admins only, per the route table). */
 export function registerInstallRoutes(router: Router, deps: { install: InstallSettings }): void {
   const { install } = deps;
+  // What the caller may do, so the console shows only what will work (and keeps no copy of the role tables).
+  router.get('/account/authority', async (ctx) => {
+    const auth = authOf(ctx);
+    const { workspace, install: installGrants } = permissionTable();
+    ctx.body = {
+      workspace_id: auth.workspaceId,
+      role: auth.role,
+      install_role: auth.installRole,
+      permissions: Object.entries(workspace).filter(([, roles]) => roles.includes(auth.role)).map(([p]) => p),
+      install_permissions: Object.entries(installGrants).filter(([, roles]) => !!auth.installRole && roles.includes(auth.installRole)).map(([p]) => p),
+      can_create_workspace: await install.checkWorkspaceCreation(auth).then(() => true, () => false),
+    };
+  });
   router.get('/system/settings', async (ctx) => {
     ctx.body = await install.get();
   });

@@ -72,7 +72,7 @@ export function canInstall(role: InstallRole | null | undefined, permission: Ins
 }
 
 /** Every permission of both levels with the roles that hold it (for the docs and the console). */
-export function permissionTable(): { workspace: Record<string, readonly Role[]>; install: Record<string, readonly InstallRole[]> } {
+export function permissionTable(): { workspace: Readonly<Record<Permission, readonly Role[]>>; install: Readonly<Record<InstallPermission, readonly InstallRole[]>> } {
   return { workspace: GRANTS, install: INSTALL_GRANTS };
 }
 

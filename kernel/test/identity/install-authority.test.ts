@@ -174,6 +174,20 @@ describe('install-level authority', () => {
     }
   });
 
+  it('tells each caller its own authority: workspace role and permissions, install role, and whether it may create a workspace', async () => {
+    const { token: norm } = await addMember(t.api, olive, 'norm@example.com', 'normal');
+    await t.api('PUT', '/console/api/system/settings', { token: olive, body: { workspace_creation: 'admins_only' } });
+    const mine = await t.api('GET', '/console/api/account/authority', { token: olive });
+    expect(mine.body).to.include({ role: 'owner', install_role: 'owner', can_create_workspace: true });
+    expect(mine.body.install_permissions).to.include.members(['install.plugins', 'install.admins']);
+    const his = await t.api('GET', '/console/api/account/authority', { token: norm });
+    expect(his.body).to.include({ role: 'normal', install_role: null, can_create_workspace: false });
+    expect(his.body.install_permissions).to.deep.equal([]);
+    expect(his.body.permissions).to.include('apps.view').and.not.include('apps.edit');
+    await openWorkspaceCreation(t.api, olive);
+    expect((await t.api('GET', '/console/api/account/authority', { token: norm })).body.can_create_workspace).to.equal(true);
+  });
+
   it('refuses to make a second install owner', async () => {
     const accounts = await t.api('GET', '/console/api/system/accounts', { token: olive });
     const someone = accounts.body.data.find((a: { install_role: string | null }) => a.install_role === null).id;
