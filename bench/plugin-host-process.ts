@@ -1,0 +1,89 @@
+/**
+ * bench/plugin-host-process: what running plugin isolates in a supervised
+ * plugin-host process (as VS Code's extension host and Dify's plugin daemon do)
+ * would cost, against the in-process isolate, in the same run: warm call
+ * latency one at a time, throughput at concurrency 16, and the host's memory.
+ * The plugin is the first-party calculator. Issue #13 asks for this decision
+ * with figures (docs/architecture.md, "Plugins in the API process").
+ */
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IsolateRuntime, type CallScope } from '@tessera/sdk/runtime';
+import { createMemoryCapabilities } from '@tessera/sdk/testing';
+import type { BenchResult } from './run.js';
+import { summary, timeEach } from './stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BUNDLE = join(here, '..', 'plugins', 'calculator', 'dist', 'plugin.js');
+const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
+const CONCURRENT_CALLS = Number(process.env.BENCH_CONCURRENT_CALLS ?? 20_000);
+const ARGS = { expression: '2 * (3 + 4) ^ 2 / sqrt(16)' };
+
+async function throughput(call: () => Promise<unknown>, total: number, concurrency: number): Promise<number> {
+  let started = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (started++ < total) await call();
+  }));
+  return Math.round(total / (Number(process.hrtime.bigint() - t0) / 1e9));
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+export async function bench(): Promise<BenchResult> {
+  const code = readFileSync(BUNDLE, 'utf8');
+  const scope: CallScope = { workspaceId: 'bench', capabilities: createMemoryCapabilities() };
+  const target = { group: 'tools' as const, id: 'calculate', method: 'invoke' };
+  const runtime = new IsolateRuntime({ name: 'calculator@bench', code });
+  const inProcess = () => runtime.call(target, [ARGS], scope);
+
+  const child = fork(join(here, 'support', 'plugin-host-child.ts'), [], {
+    execArgv: ['--no-node-snapshot', '--import', 'tsx'],
+    env: { ...process.env, BENCH_BUNDLE: BUNDLE },
+    serialization: 'advanced',
+  });
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 0;
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (m: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
+      if (m.ready) return resolve();
+      const waiter = pending.get(m.id!);
+      pending.delete(m.id!);
+      if (m.error !== undefined) waiter?.reject(new Error(m.error));
+      else waiter?.resolve(m.result);
+    });
+  });
+  const outOfProcess = () => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    child.send({ id, args: ARGS });
+  });
+  try {
+    if (JSON.stringify(await inProcess()) !== JSON.stringify(await outOfProcess())) throw new Error('the two hosts disagree');
+    await timeEach(2000, inProcess);
+    await timeEach(2000, outOfProcess);
+    const seqIn = summary(await timeEach(CALLS, inProcess));
+    const seqOut = summary(await timeEach(CALLS, outOfProcess));
+    const tputIn = await throughput(inProcess, CONCURRENT_CALLS, 16);
+    const tputOut = await throughput(outOfProcess, CONCURRENT_CALLS, 16);
+    const hostRssMb = rssOf(child.pid!);
+    const figures = {
+      sequential: { inProcess: seqIn, pluginHostProcess: seqOut, addedP50Us: Math.round((seqOut.p50Us - seqIn.p50Us) * 10) / 10, ratioP50: Math.round((seqOut.p50Us / seqIn.p50Us) * 100) / 100 },
+      throughputC16: { inProcessPerS: tputIn, pluginHostProcessPerS: tputOut, ratio: Math.round((tputOut / tputIn) * 100) / 100 },
+      pluginHostRssMb: hostRssMb,
+    };
+    process.stdout.write(`one at a time: in-process p50 ${seqIn.p50Us} µs, plugin-host process p50 ${seqOut.p50Us} µs (+${figures.sequential.addedP50Us} µs, ×${figures.sequential.ratioP50})\n`);
+    process.stdout.write(`concurrency 16: in-process ${tputIn}/s, plugin-host process ${tputOut}/s (×${figures.throughputC16.ratio}); host process RSS ${hostRssMb} MB\n`);
+    return { name: 'plugin-host-process', machine: { node: process.version, cpus: cpus().length, platform: process.platform }, figures, targets: {} };
+  } finally {
+    child.kill();
+    await runtime.dispose();
+  }
+}
