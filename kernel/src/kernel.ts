@@ -221,6 +221,9 @@ export function createKernel(options: KernelOptions): Kernel {
         logger: logger.child({ module: 'plugins' }),
         memoryLimitMb: config.pluginMemoryLimitMb,
         cpuLimitMs: config.pluginCpuLimitMs,
+        callTimeoutMs: config.pluginCallTimeoutMs,
+        streamIdleTimeoutMs: config.pluginStreamIdleTimeoutMs,
+        streamTimeoutMs: config.pluginStreamTimeoutMs,
         cacheDir: join(config.dataDir, 'plugin-cache'),
       });
       if (config.bundledPluginsDir) {

@@ -34,6 +34,12 @@ export interface Config {
   readonly pluginMemoryLimitMb: number;
   /** Default CPU time one plugin call may use, ms. */
   readonly pluginCpuLimitMs: number;
+  /** Wall-clock time one plugin call (and loading a plugin) may take, ms. */
+  readonly pluginCallTimeoutMs: number;
+  /** Wall-clock time a plugin's stream (a model's answer) may go without an item, ms. */
+  readonly pluginStreamIdleTimeoutMs: number;
+  /** Wall-clock time a plugin's whole stream may take, ms. */
+  readonly pluginStreamTimeoutMs: number;
   /** Service API uploads: any file, and images (MB). */
   readonly uploadFileSizeLimitMb: number;
   readonly uploadImageSizeLimitMb: number;
@@ -150,6 +156,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bootTimeoutMs: integer(env, 'BOOT_TIMEOUT_MS', 30_000, 100, 600_000),
     pluginMemoryLimitMb: integer(env, 'PLUGIN_MEMORY_LIMIT_MB', 128, 8, 4096),
     pluginCpuLimitMs: integer(env, 'PLUGIN_CPU_LIMIT_MS', 5000, 10, 600_000),
+    pluginCallTimeoutMs: integer(env, 'PLUGIN_CALL_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    pluginStreamIdleTimeoutMs: integer(env, 'PLUGIN_STREAM_IDLE_TIMEOUT_MS', 300_000, 100, 3_600_000),
+    pluginStreamTimeoutMs: integer(env, 'PLUGIN_STREAM_TIMEOUT_MS', 1_800_000, 100, 86_400_000),
     uploadFileSizeLimitMb: integer(env, 'UPLOAD_FILE_SIZE_LIMIT', 15, 1, 1024),
     uploadImageSizeLimitMb: integer(env, 'UPLOAD_IMAGE_FILE_SIZE_LIMIT', 10, 1, 1024),
     apiKeyMaxActiveRequests: integer(env, 'API_KEY_MAX_ACTIVE_REQUESTS', 0, 0, 100_000),

@@ -20,6 +20,10 @@ export interface PluginHostOptions {
   /** Default isolate heap cap (MB) and CPU time per call (ms); grants may change them per plugin. */
   readonly memoryLimitMb: number;
   readonly cpuLimitMs: number;
+  /** Wall-clock limits: one call (and loading), a stream's wait for its next item, a whole stream (ms; the SDK's defaults when absent). */
+  readonly callTimeoutMs?: number;
+  readonly streamIdleTimeoutMs?: number;
+  readonly streamTimeoutMs?: number;
   /** Isolates unused this long are disposed (they come back on the next call). */
   readonly idleMs?: number;
   /** Where `node` runtime bundles are written for their worker threads to import. */
@@ -67,7 +71,7 @@ export class PluginHost {
   /** Checks, in a throw-away isolate, that the bundle exports what its manifest declares. */
   async verify(pkg: PluginPackage, code: string): Promise<void> {
     if (pkg.runtime !== 'isolate') return;
-    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs });
+    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs, ...this.wallClock() });
     try {
       const described = await runtime.describe().catch((error: PluginError) => {
         throw new InputError(`The plugin's bundle does not load: ${error.message}`, 'file', 'invalid_plugin_package');
@@ -132,6 +136,7 @@ export class PluginHost {
           code,
           memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
           cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
+          ...this.wallClock(),
           onLog: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: object | undefined) => log[level]({ ...fields }, message),
         };
         const runtime = pkg.runtime === 'node' ? new NodeRuntime({ ...options, cacheDir: this.options.cacheDir }) : new IsolateRuntime(options);
@@ -141,6 +146,11 @@ export class PluginHost {
     }
     entry.lastUsed = Date.now();
     return entry.runtime;
+  }
+
+  private wallClock(): { callTimeoutMs?: number; streamIdleTimeoutMs?: number; streamTimeoutMs?: number } {
+    const { callTimeoutMs, streamIdleTimeoutMs, streamTimeoutMs } = this.options;
+    return { ...(callTimeoutMs ? { callTimeoutMs } : {}), ...(streamIdleTimeoutMs ? { streamIdleTimeoutMs } : {}), ...(streamTimeoutMs ? { streamTimeoutMs } : {}) };
   }
 
   /** Built once per (plugin version, workspace, grants): they hold no per-call state. */

@@ -29,7 +29,16 @@ describe('configuration from the environment', () => {
     expect(existsSync(join(dir, 'secret-key'))).to.equal(false);
   });
 
+  it('has plugin execution limits with defaults, each one settable', () => {
+    expect(loadConfig({ DATA_DIR: freshDataDir() })).to.include({ pluginMemoryLimitMb: 128, pluginCpuLimitMs: 5000, pluginCallTimeoutMs: 60_000, pluginStreamIdleTimeoutMs: 300_000, pluginStreamTimeoutMs: 1_800_000 });
+    const set = loadConfig({ DATA_DIR: freshDataDir(), PLUGIN_CALL_TIMEOUT_MS: '20000', PLUGIN_STREAM_IDLE_TIMEOUT_MS: '90000', PLUGIN_STREAM_TIMEOUT_MS: '600000' });
+    expect(set).to.include({ pluginCallTimeoutMs: 20_000, pluginStreamIdleTimeoutMs: 90_000, pluginStreamTimeoutMs: 600_000 });
+  });
+
   const bad: Array<[Record<string, string>, string, RegExp]> = [
+    [{ PLUGIN_CALL_TIMEOUT_MS: '50' }, 'PLUGIN_CALL_TIMEOUT_MS', /between 100 and 3600000/],
+    [{ PLUGIN_STREAM_IDLE_TIMEOUT_MS: 'soon' }, 'PLUGIN_STREAM_IDLE_TIMEOUT_MS', /whole number/],
+    [{ PLUGIN_STREAM_TIMEOUT_MS: '0' }, 'PLUGIN_STREAM_TIMEOUT_MS', /between 100 and 86400000/],
     [{ PORT: 'abc' }, 'PORT', /whole number/],
     [{ PORT: '70000' }, 'PORT', /between 0 and 65535/],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', /postgres/],
