@@ -21,6 +21,7 @@ import type { JsonValue } from "./json.js";
  * - `plugin_not_found` — a named model, collection, document or resource does not exist (HTTP 404).
  * - `plugin_quota_exceeded` — a storage or account quota is used up (HTTP 413-ish; reported as 429 with no retry).
  * - `plugin_rate_limited` — the upstream throttled the request; retry later (HTTP 429).
+ * - `plugin_payload_too_large` — an argument, value, result or body crossing between the plugin and the host is over its size limit (HTTP 413).
  * - `plugin_cancelled` — the operation was aborted through its cancellation signal (HTTP 499).
  * - `plugin_not_supported` — the operation is not implemented by this contribution (HTTP 501).
  * - `plugin_upstream_error` — the upstream service failed or returned garbage (HTTP 502).
@@ -37,6 +38,7 @@ export type PluginErrorCode =
   | "plugin_not_found"
   | "plugin_quota_exceeded"
   | "plugin_rate_limited"
+  | "plugin_payload_too_large"
   | "plugin_cancelled"
   | "plugin_not_supported"
   | "plugin_upstream_error"
@@ -53,6 +55,7 @@ const STATUS: Readonly<Record<PluginErrorCode, number>> = {
   plugin_not_found: 404,
   plugin_quota_exceeded: 429,
   plugin_rate_limited: 429,
+  plugin_payload_too_large: 413,
   plugin_cancelled: 499,
   plugin_not_supported: 501,
   plugin_upstream_error: 502,

@@ -1,6 +1,7 @@
 import type { ChatChunk } from '../chat.js';
 import { PluginError, isPluginErrorCode } from '../errors.js';
 import type { JsonValue } from '../json.js';
+import { droppedLogFields, KV_SET_ENVELOPE_CHARS, truncateLogMessage, type BridgeLimits } from './bridge-limits.js';
 import type { HostCapabilities } from './capabilities.js';
 import { linkSignals } from './signals.js';
 import type { CallScope } from './isolate-runtime.js';
@@ -28,11 +29,16 @@ interface CallState {
   cpuNs: bigint;
   /** Whether the call reached the host at least once (a re-run would repeat that). */
   touched: boolean;
+  /** Log lines the call has written. */
+  logLines: number;
 }
 
 type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
-const MAX_LOG_CHARS = 8192;
+/** Operations that carry no payload and do not count against `maxConcurrentOperations` (the prelude does not queue them either). */
+const UNCOUNTED = new Set(['sleep', 'fetch.abort', 'fetch.cancel', 'models.return']);
+/** The window of the log-line budget of lines written outside any call. */
+const BACKGROUND_LOG_WINDOW_MS = 60_000;
 
 /**
  * The host side of the capability bridge: every `ctx.*` call a plugin makes
@@ -46,6 +52,10 @@ export class HostOps {
   private nextHandle = 0;
   /** Host operations started by the isolate and not yet answered. */
   inFlight = 0;
+  /** Of those, the ones that count against `maxConcurrentOperations` (all but `sleep`). */
+  private active = 0;
+  /** Log lines written outside any call in the current window. */
+  private backgroundLog = { lines: 0, since: 0 };
   /** Why a finished call's work is aborted: one error for all, as building one per call is costly. */
   private readonly callEnded: PluginError;
 
@@ -54,6 +64,7 @@ export class HostOps {
     private readonly onLog: HostCapabilities['log'] | undefined,
     /** Called as each answer goes back into the isolate; `background` when no call owns it. */
     private readonly onDelivery: (background: boolean) => void,
+    private readonly limits: BridgeLimits,
   ) {
     this.callEnded = new PluginError('plugin_cancelled', `plugin ${plugin}: the call ended`);
   }
@@ -67,7 +78,7 @@ export class HostOps {
     const controller = new AbortController();
     const abort = () => controller.abort(scope.signal?.reason);
     scope.signal?.addEventListener('abort', abort, { once: true });
-    this.calls.set(id, { scope, controller, bodies: new Map(), requests: new Map(), streams: new Map(), unlink: () => scope.signal?.removeEventListener('abort', abort), cpuNs: 0n, touched: false });
+    this.calls.set(id, { scope, controller, bodies: new Map(), requests: new Map(), streams: new Map(), unlink: () => scope.signal?.removeEventListener('abort', abort), cpuNs: 0n, touched: false, logLines: 0 });
     return id;
   }
 
@@ -102,24 +113,53 @@ export class HostOps {
     return over;
   }
 
+  /**
+   * A log line from the plugin. Sizes are checked before anything is parsed (the
+   * prelude cuts them too, but it runs beside the plugin's code); each call may
+   * write `maxLogLinesPerCall` lines, lines outside a call that many per minute.
+   */
   log(callId: string, level: string, message: string, fieldsJson: string): void {
+    const { maxLogMessageChars, maxLogFieldsChars, maxLogLinesPerCall } = this.limits;
+    const state = this.calls.get(callId);
+    const sink = state?.scope.capabilities.log ?? this.onLog;
+    if (!sink) return;
+    if (!state && Date.now() - this.backgroundLog.since > BACKGROUND_LOG_WINDOW_MS) this.backgroundLog = { lines: 0, since: Date.now() };
+    const lines = state ? ++state.logLines : ++this.backgroundLog.lines;
+    if (lines > maxLogLinesPerCall) {
+      if (lines === maxLogLinesPerCall + 1) sink('warn', `log limit reached: ${maxLogLinesPerCall} lines ${state ? 'in this call' : 'a minute outside calls'}; further lines are dropped`, undefined);
+      return;
+    }
     const lvl: LogLevel = LEVELS.has(level as LogLevel) ? (level as LogLevel) : 'info';
     let fields: Record<string, JsonValue | undefined> | undefined;
-    try {
-      const parsed = JSON.parse(fieldsJson) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, JsonValue>;
-    } catch {
-      fields = undefined;
+    if (typeof fieldsJson === 'string' && fieldsJson.length > maxLogFieldsChars) fields = droppedLogFields(fieldsJson.length, maxLogFieldsChars);
+    else {
+      try {
+        const parsed = JSON.parse(String(fieldsJson)) as unknown;
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, JsonValue>;
+      } catch {
+        fields = undefined;
+      }
     }
-    const text = String(message).slice(0, MAX_LOG_CHARS);
-    const sink = this.calls.get(callId)?.scope.capabilities.log ?? this.onLog;
-    sink?.(lvl, text, fields);
+    sink(lvl, truncateLogMessage(typeof message === 'string' ? message : String(message), maxLogMessageChars), fields);
+  }
+
+  /** Refuses an operation whose argument is over its size limit, before it is parsed, or one past the concurrency cap. */
+  private admit(op: string, json: string, bytes: Uint8Array | undefined): void {
+    const { maxOperationBytes, maxKvValueBytes, maxConcurrentOperations } = this.limits;
+    if (typeof json !== 'string') throw new PluginError('plugin_invalid_arguments', `plugin ${this.plugin}: "${op}" was called with a malformed argument`);
+    const size = json.length + (bytes instanceof Uint8Array ? bytes.byteLength : 0);
+    if (size > maxOperationBytes) throw new PluginError('plugin_payload_too_large', `plugin ${this.plugin}: the argument of "${op}" is ${size} bytes, over the limit of ${maxOperationBytes}`);
+    if (op === 'kv.set' && json.length > maxKvValueBytes + KV_SET_ENVELOPE_CHARS) throw kvValueTooLarge(this.plugin, maxKvValueBytes);
+    if (!UNCOUNTED.has(op) && this.active > maxConcurrentOperations) throw new PluginError('plugin_quota_exceeded', `plugin ${this.plugin}: more than ${maxConcurrentOperations} host operations at once`);
   }
 
   async handle(callId: string, op: string, json: string, bytes: Uint8Array | undefined): Promise<string | Uint8Array> {
     this.inFlight++;
+    const counted = !UNCOUNTED.has(op);
+    if (counted) this.active++;
     const state = this.calls.get(callId);
     try {
+      this.admit(op, json, bytes);
       if (op === 'sleep') return await sleep(json, state?.controller.signal);
       if (!state) throw new PluginError('plugin_permission_denied', `plugin ${this.plugin}: capability "${op}" used outside of a call (after it returned?)`);
       state.touched = true;
@@ -129,6 +169,7 @@ export class HostOps {
       return JSON.stringify({ __error: toBridgeError(error) });
     } finally {
       this.inFlight--;
+      if (counted) this.active--;
       this.onDelivery(!state || !this.calls.has(callId));
     }
   }
@@ -216,6 +257,7 @@ export class HostOps {
         return value === undefined ? { found: false } : { found: true, value };
       }
       case 'kv.set':
+        if ((JSON.stringify(args.value ?? null) ?? '').length > this.limits.maxKvValueBytes) throw kvValueTooLarge(this.plugin, this.limits.maxKvValueBytes);
         await caps.kv.set(String(args.key), (args.value ?? null) as JsonValue, typeof args.ttlSeconds === 'number' ? args.ttlSeconds : undefined);
         return null;
       case 'kv.delete':
@@ -256,6 +298,10 @@ export class HostOps {
         throw new PluginError('plugin_not_supported', `unknown capability "${op}"`);
     }
   }
+}
+
+function kvValueTooLarge(plugin: string, max: number): PluginError {
+  return new PluginError('plugin_payload_too_large', `plugin ${plugin}: a kv value may be at most ${max} bytes of JSON`);
 }
 
 /** `[u32 length][JSON][bytes]`: an answer that carries both (the isolate side unpacks it). */

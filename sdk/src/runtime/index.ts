@@ -11,5 +11,6 @@ export * from './runtime-base.js';
 export * from './isolate-runtime.js';
 export * from './node-runtime.js';
 export * from './guarded-fetch.js';
+export { DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from './bridge-limits.js';
 export { linkSignals } from './signals.js';
 export { classifyAddress, classifyHostname, isLocalhostName, parseAllowPrivate, parseStrictAddress } from './address-policy.js';

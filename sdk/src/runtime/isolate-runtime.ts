@@ -135,6 +135,7 @@ export class IsolateRuntime extends DispatchRuntime {
       await global.set('__host_done', new ivm.Callback((seq: number, json: string) => this.onDone(seq, json), { ignored: true }));
       await global.set('__host_log', new ivm.Callback((callId: string, level: string, message: string, fields: string) => this.ops.log(callId, level, message, fields), { ignored: true }));
       await global.set('__host_op', new ivm.Callback((opId: number, owner: string, callId: string, op: string, json: string, bytes?: Uint8Array) => this.hostOp(opId, owner, callId, op, json, bytes), { ignored: true }));
+      await global.set('__host_limits', new ivm.ExternalCopy({ ...this.limits }).copyInto());
       await context.eval(ISOLATE_LOCKDOWN, { timeout: 1000 });
       await context.eval(PRELUDE, { timeout: 1000 });
       const dispatch = (await global.get('__tessera_dispatch', { reference: true })) as Loaded['dispatch'];

@@ -95,7 +95,7 @@ export class NodeRuntime extends DispatchRuntime {
     if (callId) this.ports.set(callId, [...(this.ports.get(callId) ?? []), port1]);
     this.startWatchdog();
     this.stats.slowCalls++;
-    pool.run({ bundle: this.bundlePath, seq, request: JSON.stringify(request, bytesOut), callId: callId ?? '', port: port2 }, { transferList: [port2] }).then(
+    pool.run({ bundle: this.bundlePath, seq, request: JSON.stringify(request, bytesOut), callId: callId ?? '', port: port2, limits: this.limits }, { transferList: [port2] }).then(
       (json) => this.onDone(seq, json),
       (error: Error & { code?: string }) => {
         if (this.pool !== pool) return;

@@ -15,6 +15,8 @@ export interface NodeTask {
   /** The call this request belongs to ('' for describe/activate/deactivate). */
   readonly callId: string;
   readonly port: MessagePort;
+  /** The runtime's bridge limits, for the prelude's own checks (the host checks them again). */
+  readonly limits?: object;
 }
 
 interface Plugin {
@@ -32,9 +34,10 @@ function portFor(plugin: Plugin, callId: string): MessagePort | undefined {
   return plugin.ports.get(callId) ?? plugin.lastPort;
 }
 
-async function load(bundle: string): Promise<Plugin> {
+async function load(bundle: string, limits: object | undefined): Promise<Plugin> {
   const plugin: Plugin = { dispatch: () => undefined, answers: new Map(), ports: new Map(), lastPort: undefined };
   const scope: Record<string, unknown> = {
+    __host_limits: limits,
     __host_done(seq: number, json: string) {
       const answer = plugin.answers.get(seq);
       plugin.answers.delete(seq);
@@ -65,7 +68,7 @@ async function load(bundle: string): Promise<Plugin> {
 
 export default async function run(task: NodeTask): Promise<string> {
   let loading = plugins.get(task.bundle);
-  if (!loading) plugins.set(task.bundle, (loading = load(task.bundle)));
+  if (!loading) plugins.set(task.bundle, (loading = load(task.bundle, task.limits)));
   const plugin = await loading;
   task.port.on('message', (message: { id: number; result: string | Uint8Array }) => {
     const reply = replies.get(message.id);

@@ -14,6 +14,8 @@
  *                                   answer)`, which the host sends only while `owner` — the call whose task
  *                                   asked; `callId` is the context used — is open
  *   __host_log(callId, level, message, fieldsJson) ignored callback
+ *   __host_limits                   optional copy of the runtime's BridgeLimits: sizes are
+ *                                   checked here before anything is copied out (and again on the host)
  */
 export const PRELUDE = String.raw`
 'use strict';
@@ -33,6 +35,30 @@ const hostOp = hostOpSend
 const FORGOTTEN = Object.freeze({}); const NEVER = new Promise(() => {});
 function forgetOps(callId) { for (const [id, w] of waiting) if (w.callId === callId) { waiting.delete(id); w.resolve(FORGOTTEN); } timersOf.delete(callId); }
 const ownerEnded = (owner) => hostOpSend !== undefined && owner !== '' && !calls.has(owner);
+
+// --- size caps on what leaves the isolate (the host checks them again: this code runs beside the plugin's) ---
+// The intrinsics the checks use are taken now, before the plugin's code can replace them.
+const LIMITS = (() => { const l = globalThis.__host_limits; delete globalThis.__host_limits; return l !== null && typeof l === 'object' ? l : {}; })();
+const limitOf = (name) => (typeof LIMITS[name] === 'number' && LIMITS[name] > 0 ? LIMITS[name] : Infinity);
+const MAX_OPERATION = limitOf('maxOperationBytes'), MAX_KV_VALUE = limitOf('maxKvValueBytes'), MAX_RESULT = limitOf('maxResultBytes');
+const MAX_OPS = limitOf('maxConcurrentOperations'), MAX_LOG_MESSAGE = limitOf('maxLogMessageChars'), MAX_LOG_FIELDS = limitOf('maxLogFieldsChars');
+const stringify = JSON.stringify, toText = String;
+const sliceText = Function.prototype.call.bind(String.prototype.slice);
+const byteLengthOf = Function.prototype.call.bind(Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength').get);
+// Operations that carry no payload and must not wait behind others (a timer, an abort, a clean-up).
+const UNQUEUED = new Set(['sleep', 'fetch.abort', 'fetch.cancel', 'models.return']);
+let activeOps = 0; const waitingOps = [];
+// A string argument refused by its length alone, before it is serialised (its JSON is at least that long).
+function tooLong(name, value, max) { return typeof value === 'string' && value.length > max ? pluginError('plugin_payload_too_large', name + ': the argument is over the limit of ' + max + ' bytes') : undefined; }
+const refuse = (e) => Promise.reject(e);
+function logLine(callId, level, message, fields) {
+  let text = toText(message);
+  if (text.length > MAX_LOG_MESSAGE) { const marker = ' …[truncated: ' + text.length + ' characters]'; text = sliceText(text, 0, Math.max(0, MAX_LOG_MESSAGE - marker.length)) + marker; }
+  let json = fields === undefined ? 'null' : stringify(fields);
+  if (typeof json !== 'string') json = 'null';
+  if (json.length > MAX_LOG_FIELDS) json = stringify({ truncated: 'fields of ' + json.length + ' characters dropped (the limit is ' + MAX_LOG_FIELDS + ')' });
+  hostLog(callId, level, text, json);
+}
 
 // --- UTF-8 TextEncoder / TextDecoder (isolates have neither) ---
 class TextEncoder {
@@ -123,8 +149,11 @@ function bytesIn(key, value) {
   }
   return value;
 }
+// What bytes in the answer being serialised may still take (base64): past it, serialising stops at once.
+let bytesBudget = Infinity; const OVER_BUDGET = {};
 function bytesOut(key, value) {
   if (value instanceof Uint8Array) {
+    if ((bytesBudget -= Math.ceil(byteLengthOf(value) / 3) * 4) < 0) throw OVER_BUDGET;
     let raw = ''; for (let i = 0; i < value.length; i += 8192) raw += String.fromCharCode.apply(null, value.subarray(i, i + 8192));
     return { $bytes: btoa(raw) };
   }
@@ -133,11 +162,21 @@ function bytesOut(key, value) {
 
 function pluginError(code, message) { const e = new Error(message); e.name = 'PluginError'; e.code = code; return e; }
 
-async function op(callId, name, payload, bytes) {
+// One host operation: its argument is size-checked before it is copied out, and at most MAX_OPS are in
+// flight at once (the rest wait here, so a burst of operations never piles up on the host).
+async function op(callId, name, payload, bytes, json) {
   // The call whose task asks owns the answer (usually callId; another call's when a context was kept).
   const owner = currentCall;
-  if (ownerEnded(owner)) return NEVER;
-  const r = await hostOp(owner, callId, name, JSON.stringify(payload === undefined ? null : payload), bytes);
+  if (json === undefined) json = stringify(payload === undefined ? null : payload);
+  if (typeof json !== 'string') json = 'null';
+  const size = json.length + (bytes === undefined ? 0 : byteLengthOf(bytes));
+  if (size > MAX_OPERATION) throw pluginError('plugin_payload_too_large', name + ': the argument is ' + size + ' bytes, over the limit of ' + MAX_OPERATION);
+  const queued = !UNQUEUED.has(name);
+  if (queued) { if (activeOps < MAX_OPS) activeOps++; else await new Promise((resolve) => waitingOps.push(resolve)); }
+  let r = FORGOTTEN;
+  // A finished operation hands its slot to the next waiting one.
+  try { if (!ownerEnded(owner)) r = await hostOp(owner, callId, name, json, bytes); }
+  finally { if (queued) { const next = waitingOps.shift(); if (next) next(); else activeOps--; } }
   if (r === FORGOTTEN) return NEVER;
   if (typeof r !== 'string') return r;
   const v = JSON.parse(r);
@@ -187,7 +226,7 @@ class AbortController {
 let nextRequest = 1;
 
 function makeContext(callId, workspaceId, signal) {
-  const log = (level) => (message, fields) => hostLog(callId, level, String(message), fields === undefined ? 'null' : JSON.stringify(fields));
+  const log = (level) => (message, fields) => logLine(callId, level, message, fields);
   return Object.freeze({
     workspaceId, signal,
     async fetch(input, init = {}) {
@@ -221,9 +260,18 @@ function makeContext(callId, workspaceId, signal) {
       }
     },
     kv: Object.freeze({
-      get: (key) => op(callId, 'kv.get', { key }).then((r) => (r.found ? r.value : undefined)),
-      set: (key, value, options) => op(callId, 'kv.set', { key, value, ttlSeconds: options && options.ttlSeconds }),
-      delete: (key) => op(callId, 'kv.delete', { key }),
+      get: (key) => { const e = tooLong('kv.get', key, MAX_OPERATION); return e ? refuse(e) : op(callId, 'kv.get', { key }).then((r) => (r.found ? r.value : undefined)); },
+      set: (key, value, options) => {
+        // The value is measured on its own, before the argument is built around it.
+        const e = tooLong('kv.set', key, MAX_OPERATION) || (typeof value === 'string' && value.length > MAX_KV_VALUE ? pluginError('plugin_payload_too_large', 'kv.set: a kv value may be at most ' + MAX_KV_VALUE + ' bytes of JSON, this one is ' + (value.length + 2)) : undefined);
+        if (e) return refuse(e);
+        let v = stringify(value);
+        if (typeof v !== 'string') v = 'null';
+        if (v.length > MAX_KV_VALUE) return Promise.reject(pluginError('plugin_payload_too_large', 'kv.set: a kv value may be at most ' + MAX_KV_VALUE + ' bytes of JSON, this one is ' + v.length));
+        const ttl = options && options.ttlSeconds;
+        return op(callId, 'kv.set', undefined, undefined, '{"key":' + (stringify(key) || 'null') + ',"value":' + v + (ttl === undefined ? '' : ',"ttlSeconds":' + (stringify(ttl) || 'null')) + '}');
+      },
+      delete: (key) => { const e = tooLong('kv.delete', key, MAX_OPERATION); return e ? refuse(e) : op(callId, 'kv.delete', { key }); },
       list: (options) => op(callId, 'kv.list', options || {}),
       quota: () => op(callId, 'kv.quota', {}),
     }),
@@ -256,8 +304,15 @@ function errorJson(error) {
 
 function finish(seq, ok, value) {
   let json;
-  try { json = JSON.stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }, bytesOut); }
-  catch (e) { json = JSON.stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_bad_output', message: 'the plugin returned a value that is not JSON: ' + String(e && e.message || e) } }); }
+  bytesBudget = MAX_RESULT;
+  try { json = stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }, bytesOut); }
+  catch (e) { json = e === OVER_BUDGET ? undefined : JSON.stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_bad_output', message: 'the plugin returned a value that is not JSON: ' + String(e && e.message || e) } }); }
+  finally { bytesBudget = Infinity; }
+  if (typeof json !== 'string' || json.length > MAX_RESULT) {
+    // Refused here, before it is copied out; a stream whose first batch is refused is dropped with it.
+    if (ok && value !== null && typeof value === 'object' && typeof value.__stream === 'number') { const entry = iterators.get(value.__stream); iterators.delete(value.__stream); if (entry) calls.delete(entry.callId); }
+    json = stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_payload_too_large', message: 'the answer is ' + (typeof json === 'string' ? json.length + ' bytes, ' : '') + 'over the limit of ' + MAX_RESULT + ' bytes' } });
+  }
   done(seq, json);
 }
 
@@ -360,7 +415,6 @@ globalThis.__tessera_deliver = function (id, answer) {
   w.resolve(answer);
 };
 
-
 // A timer belongs to the call whose task set it: it fires only while that call is open (the host cancels
 // it when the call ends), and at most MAX_TIMERS of one call wait at once (the host counts them too).
 const MAX_TIMERS = 1024; const timersOf = new Map();
@@ -377,7 +431,7 @@ function setTimeout(fn, ms = 0, ...args) {
 function clearTimeout(t) { if (t && t.cancel) t.cancel(); }
 const console = {};
 for (const [name, level] of [['debug', 'debug'], ['log', 'info'], ['info', 'info'], ['warn', 'warn'], ['error', 'error']]) {
-  console[name] = (...parts) => hostLog('', level, parts.map((p) => (typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })())).join(' '), 'null');
+  console[name] = (...parts) => logLine('', level, parts.map((p) => (typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })())).join(' '), undefined);
 }
 // In an isolate none of these exist; in the node runtime's worker the platform's own are kept.
 for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, btoa, setTimeout, clearTimeout, console, Headers, AbortController })) {

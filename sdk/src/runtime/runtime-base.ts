@@ -2,6 +2,7 @@ import { PluginError, isPluginErrorCode, type PluginErrorCode } from '../errors.
 import type { JsonValue } from '../json.js';
 import type { ContributionGroup } from '../plugin.js';
 import type { HostCapabilities } from './capabilities.js';
+import { resolveBridgeLimits, type BridgeLimits } from './bridge-limits.js';
 import { HostOps } from './host-ops.js';
 
 export interface RuntimeOptions {
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
   readonly streamIdleTimeoutMs?: number;
   /** Wall-clock time a whole stream may take (default 1 800 000 ms). */
   readonly streamTimeoutMs?: number;
+  /** Size and rate caps on what the plugin sends to the host (defaults: `DEFAULT_BRIDGE_LIMITS`, bridge-limits.ts). */
+  readonly bridgeLimits?: Partial<BridgeLimits>;
 }
 
 export interface CallTarget {
@@ -92,6 +95,7 @@ export abstract class DispatchRuntime implements PluginRuntime {
   readonly callTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
   readonly streamTimeoutMs: number;
+  readonly limits: BridgeLimits;
   /** Open calls' wall-clock deadlines, checked by one sweeper while any is open (cheaper than a timer per call). */
   private readonly deadlines = new Map<string, Deadline>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -105,7 +109,8 @@ export abstract class DispatchRuntime implements PluginRuntime {
     this.streamTimeoutMs = options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
     // A deadline is met to within a tenth of the shortest limit (10 ms to 1 s).
     this.sweepMs = Math.max(10, Math.min(1000, Math.floor(Math.min(this.callTimeoutMs, this.streamIdleTimeoutMs, this.streamTimeoutMs) / 10)));
-    this.ops = new HostOps(options.name, options.onLog, onDelivery);
+    this.limits = resolveBridgeLimits(options.bridgeLimits);
+    this.ops = new HostOps(options.name, options.onLog, onDelivery, this.limits);
   }
 
   /** True while a loaded plugin can take requests. */
@@ -296,6 +301,11 @@ export abstract class DispatchRuntime implements PluginRuntime {
     const pending = this.pending.get(seq);
     if (!pending) return;
     this.pending.delete(seq);
+    // Checked before parsing: a string copied out of the isolate is external, so its length costs nothing.
+    if (typeof json !== 'string' || json.length > this.limits.maxResultBytes) {
+      pending.reject(this.error('plugin_payload_too_large', `the plugin's answer is over the limit of ${this.limits.maxResultBytes} bytes`));
+      return;
+    }
     let message: { ok: boolean; value?: unknown; error?: { code?: string; message?: string; name?: string } };
     try {
       message = JSON.parse(json, bytesIn);
