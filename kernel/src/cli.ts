@@ -18,6 +18,8 @@ Commands:
   migrate up|down|status        apply, revert the last batch of, or list database migrations
   admin create --email E --password P --name N
                                 create the owner (fresh install) or an admin of the first workspace
+  admin reset-password --email E --password P
+                                set an account's password (no mail needed) and sign out its sessions
   plugins install <folder|tarball.tgz>
                                 install a plugin package (enable it per workspace in the console)
   plugins list                  list installed plugin packages
@@ -101,7 +103,8 @@ async function admin(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
   });
-  if (positionals[0] !== 'create') fail('usage: tessera admin create --email E --password P --name N', 2);
+  if (positionals[0] === 'reset-password') return resetPassword(values.email, values.password);
+  if (positionals[0] !== 'create') fail('usage: tessera admin create --email E --password P --name N | tessera admin reset-password --email E --password P', 2);
   const { email, password, name } = values;
   if (!email || !password || !name) fail('admin create needs --email, --password and --name', 2);
   const cfg = config();
@@ -110,6 +113,19 @@ async function admin(argv: string[]): Promise<void> {
   try {
     const result = await kernel.accounts.createAdmin({ email, password, name });
     process.stdout.write(`created ${result.role} ${email} in workspace ${result.workspaceId}\n`);
+  } finally {
+    await kernel.stop();
+  }
+}
+
+/** The way back in without mail: an operator sets the password; the account's sessions end. */
+async function resetPassword(email: string | undefined, password: string | undefined): Promise<void> {
+  if (!email || !password) fail('admin reset-password needs --email and --password', 2);
+  const kernel = createKernel({ config: config(), logger: createLogger('warn'), http: false });
+  await kernel.start();
+  try {
+    const { revokedSessions } = await kernel.passwordResets.setPassword(email, password);
+    process.stdout.write(`password of ${email.trim().toLowerCase()} set; ${revokedSessions} session(s) signed out\n`);
   } finally {
     await kernel.stop();
   }

@@ -14,6 +14,10 @@ import { ApiKeys } from './identity/api-keys.js';
 import { bindModels, type Models } from './identity/models.js';
 import { registerIdentityRoutes } from './identity/routes.js';
 import { Sessions } from './identity/sessions.js';
+import { createMailer, type Mailer } from './identity/mailer.js';
+import { createThrottle, type Throttle } from './identity/throttle.js';
+import { PasswordResets } from './identity/password-resets.js';
+import { registerPasswordResetRoutes } from './identity/password-reset-routes.js';
 import { Workspaces } from './identity/workspaces.js';
 import { InstallSettings } from './identity/install.js';
 import { registerInstallRoutes } from './identity/install-routes.js';
@@ -78,6 +82,12 @@ export interface Kernel {
   readonly tracker: ConnectionTracker;
   readonly accounts: Accounts;
   readonly sessions: Sessions;
+  /** Outgoing mail (SMTP when configured; `configured` false otherwise). */
+  readonly mailer: Mailer;
+  /** Brute-force limits of login, activation and password reset (Redis-backed when REDIS_URL is set). */
+  readonly throttle: Throttle;
+  /** Password reset by email code. */
+  readonly passwordResets: PasswordResets;
   readonly workspaces: Workspaces;
   /** The install level: system settings and install admins (issue #13). */
   readonly install: InstallSettings;
@@ -131,7 +141,7 @@ export function createKernel(options: KernelOptions): Kernel {
   const logger = options.logger ?? createLogger(config.logLevel);
   const lifecycle = new Lifecycle(config.bootTimeoutMs, (name, error) => logger.error({ err: error, module: name }, 'module failed to stop'));
   const tracker = new ConnectionTracker();
-  const http = createHttpApp(logger, tracker);
+  const http = createHttpApp(logger, tracker, { proxyHops: config.trustProxyHops });
   let server: Server | undefined;
   let started = false;
 
@@ -195,14 +205,22 @@ export function createKernel(options: KernelOptions): Kernel {
   });
   lifecycle.add({
     name: 'identity',
-    start() {
+    async start() {
       const { knex } = kernel.db;
       kernel.accounts = new Accounts(knex, kernel.models);
-      kernel.sessions = new Sessions(knex, kernel.models);
+      kernel.mailer = await createMailer(config, logger.child({ module: 'mail' }));
+      kernel.throttle = await createThrottle(config.loginThrottle, config.redisUrl ? { url: config.redisUrl, prefix: `${config.redisPrefix}:throttle` } : undefined);
+      kernel.sessions = new Sessions(knex, kernel.models, kernel.throttle);
+      kernel.passwordResets = new PasswordResets({ knex, models: kernel.models, mailer: kernel.mailer, throttle: kernel.throttle, sessions: kernel.sessions, logger: logger.child({ module: 'identity' }), consoleUrl: config.consoleUrl });
       kernel.install = new InstallSettings(knex);
       kernel.workspaces = new Workspaces(knex, kernel.models, { checkCreation: (auth) => kernel.install.checkWorkspaceCreation(auth) });
       kernel.apiKeys = new ApiKeys(knex, kernel.models, kernel.events);
       kernel.apps = new Apps(knex, kernel.models, kernel.events);
+    },
+    async stop() {
+      await kernel.passwordResets?.drain();
+      await kernel.mailer?.close();
+      await kernel.throttle?.close();
     },
   });
   lifecycle.add({
@@ -290,7 +308,8 @@ export function createKernel(options: KernelOptions): Kernel {
       name: 'http',
       async start() {
         registerHealthRoutes(kernel as Kernel);
-        registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys });
+        registerIdentityRoutes(http.console, { accounts: kernel.accounts, sessions: kernel.sessions, workspaces: kernel.workspaces, apiKeys: kernel.apiKeys, throttle: kernel.throttle });
+        registerPasswordResetRoutes(http.console, { resets: kernel.passwordResets });
         registerInstallRoutes(http.console, { install: kernel.install });
         const appKey = serviceKey(kernel.apiKeys, 'app');
         registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker });

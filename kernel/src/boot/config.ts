@@ -53,6 +53,38 @@ export interface Config {
   readonly bundledPluginsDir: string | undefined;
   /** Whether this process also processes queued jobs (embedded default: yes). */
   readonly runJobs: boolean;
+  /** Outgoing mail server (SMTP_URL, or SMTP_HOST and the other SMTP_* settings); absent = no mail is sent. */
+  readonly smtp: SmtpConfig | undefined;
+  /** The From of outgoing mail (MAIL_FROM); required when SMTP is configured. */
+  readonly mailFrom: string | undefined;
+  /** Milliseconds connecting to, greeting and each command of the SMTP server may take before a send fails (503 mail_unavailable). */
+  readonly mailTimeoutMs: number;
+  /** Public base URL of the console (CONSOLE_URL, or Dify's CONSOLE_WEB_URL), for links in mail; absent = not known. */
+  readonly consoleUrl: string | undefined;
+  /** Reverse proxies in front of the kernel whose X-Forwarded-For/-Proto are trusted (TRUST_PROXY: false = 0, true = 1, or a count). */
+  readonly trustProxyHops: number;
+  /** Brute-force limits of login, activation and password reset (identity/throttle.ts). */
+  readonly loginThrottle: LoginThrottleConfig;
+}
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  /** TLS from the first byte (port 465, `smtps://`); otherwise STARTTLS when the server offers it. */
+  readonly secure: boolean;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+}
+
+export interface LoginThrottleConfig {
+  /** Failed attempts for one account before each further attempt must wait (LOGIN_MAX_FAILURES). */
+  readonly maxFailures: number;
+  /** Failed attempts from one client address, any account, before the back-off (LOGIN_ADDRESS_MAX_FAILURES). */
+  readonly addressMaxFailures: number;
+  /** The first wait; each further failure doubles it (LOGIN_BACKOFF_BASE_MS). */
+  readonly backoffBaseMs: number;
+  /** The longest wait (LOGIN_BACKOFF_MAX_MS). */
+  readonly backoffMaxMs: number;
 }
 
 /** `plugins/` beside the kernel package in this repository (src/boot or dist/boot → ../../../plugins). */
@@ -89,6 +121,53 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
     throw new ConfigError(name, `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')}, got ${parsed.protocol}//`);
   }
   return raw;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** SMTP_URL (`smtp://user:password@host:port`, `smtps://…` for TLS from the start) or SMTP_HOST with SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_SECURE. */
+function smtp(env: Env): SmtpConfig | undefined {
+  const raw = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  if (raw !== undefined) {
+    if (optional(env, 'SMTP_HOST') !== undefined) throw new ConfigError('SMTP_HOST', 'set SMTP_URL or SMTP_HOST, not both');
+    const parsed = new URL(raw);
+    const secure = parsed.protocol === 'smtps:';
+    if (!parsed.hostname) throw new ConfigError('SMTP_URL', 'names no host');
+    return {
+      host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+      secure,
+      user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    };
+  }
+  const host = optional(env, 'SMTP_HOST');
+  if (host === undefined) {
+    for (const name of ['SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD', 'SMTP_SECURE']) {
+      if (optional(env, name) !== undefined) throw new ConfigError(name, 'is set but SMTP_HOST (or SMTP_URL) is not');
+    }
+    return undefined;
+  }
+  const port = integer(env, 'SMTP_PORT', 0, 1, 65535);
+  const secure = bool(env, 'SMTP_SECURE', port === 465);
+  const user = optional(env, 'SMTP_USER');
+  const password = env.SMTP_PASSWORD === undefined || env.SMTP_PASSWORD === '' ? undefined : env.SMTP_PASSWORD;
+  if (password !== undefined && user === undefined) throw new ConfigError('SMTP_USER', 'is required when SMTP_PASSWORD is set');
+  return { host, port: port || (secure ? 465 : 587), secure, user, password };
+}
+
+/** TRUST_PROXY: `false` (default) trusts no forwarding header, `true` one proxy, a number that many proxies in a row. */
+function trustProxyHops(env: Env): number {
+  const raw = optional(env, 'TRUST_PROXY')?.toLowerCase();
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  return integer(env, 'TRUST_PROXY', 0, 0, 10);
 }
 
 function secretKey(env: Env, dataDir: string): { value: string; source: Config['secretKeySource'] } {
@@ -140,6 +219,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
   }
   const key = secretKey(env, dataDir);
+  const smtpConfig = smtp(env);
+  const mailFrom = optional(env, 'MAIL_FROM');
+  if (smtpConfig && mailFrom === undefined) throw new ConfigError('MAIL_FROM', 'is required when SMTP is configured (e.g. "Tessera <tessera@example.com>")');
+  if (mailFrom !== undefined && !/^[^\r\n]*@[^\r\n]*$/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must be an email address, optionally with a name: "Name <address>"');
+  const consoleUrl = url(env, 'CONSOLE_URL', ['http:', 'https:']) ?? url(env, 'CONSOLE_WEB_URL', ['http:', 'https:']);
   return Object.freeze({
     port,
     host,
@@ -167,5 +251,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     marketplacePort: integer(env, 'MARKETPLACE_PORT', 4873, 1, 65535),
     bundledPluginsDir: env.BUNDLED_PLUGINS_DIR === undefined ? DEFAULT_BUNDLED_PLUGINS_DIR : optional(env, 'BUNDLED_PLUGINS_DIR'),
     runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
+    smtp: smtpConfig,
+    mailFrom,
+    mailTimeoutMs: integer(env, 'MAIL_TIMEOUT_MS', 10_000, 100, 600_000),
+    consoleUrl: consoleUrl?.replace(/\/+$/, ''),
+    trustProxyHops: trustProxyHops(env),
+    loginThrottle: Object.freeze({
+      maxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+      addressMaxFailures: integer(env, 'LOGIN_ADDRESS_MAX_FAILURES', 20, 1, 100_000),
+      backoffBaseMs: integer(env, 'LOGIN_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+      backoffMaxMs: integer(env, 'LOGIN_BACKOFF_MAX_MS', 15 * 60_000, 1, 24 * 3_600_000),
+    }),
   });
 }

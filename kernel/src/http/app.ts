@@ -21,8 +21,19 @@ export interface HttpApp {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createHttpApp(logger: Logger, tracker: ConnectionTracker): HttpApp {
-  const koa = new Koa({ proxy: process.env.TRUST_PROXY === 'true' });
+export interface HttpOptions {
+  /**
+   * Reverse proxies in front (TRUST_PROXY): 0 trusts no X-Forwarded-* header;
+   * n > 0 takes the client address from the last n entries of X-Forwarded-For —
+   * the ones those proxies appended — so a client cannot choose its own address
+   * (its own entries come first and are skipped).
+   */
+  proxyHops?: number;
+}
+
+export function createHttpApp(logger: Logger, tracker: ConnectionTracker, options: HttpOptions = {}): HttpApp {
+  const hops = options.proxyHops ?? 0;
+  const koa = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   koa.silent = true;
 
   koa.use(async (ctx, next) => {

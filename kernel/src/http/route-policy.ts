@@ -28,6 +28,9 @@ export const CONSOLE_ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /activate/check': 'public',
   'POST /activate': 'public',
   'POST /invitations/accept': 'session',
+  'POST /forgot-password': 'public',
+  'POST /forgot-password/validity': 'public',
+  'POST /forgot-password/resets': 'public',
   'GET /account/profile': 'session',
   'GET /account/authority': 'session',
 

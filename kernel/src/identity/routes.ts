@@ -8,6 +8,7 @@ import type { Accounts } from './accounts.js';
 import type { ApiKeys } from './api-keys.js';
 import { ROLES } from './roles.js';
 import type { Sessions } from './sessions.js';
+import { clientOf, setDeviceCookie, type Throttle } from './throttle.js';
 import type { Workspaces } from './workspaces.js';
 
 export interface IdentityDeps {
@@ -15,7 +16,11 @@ export interface IdentityDeps {
   sessions: Sessions;
   workspaces: Workspaces;
   apiKeys: ApiKeys;
+  /** Brute-force limits (login inside Sessions; activation here). */
+  throttle: Throttle;
 }
+
+const invitationGuess = (error: unknown) => (error as { code?: string }).code === 'invalid_invitation';
 
 const Setup = Type.Object({ email: Type.String({ maxLength: 320 }), name: Type.String({ minLength: 1, maxLength: 255 }), password: Type.String() }, { additionalProperties: false });
 const Login = Type.Object({ email: Type.String(), password: Type.String(), remember_me: Type.Optional(Type.Boolean()), language: Type.Optional(Type.String()) });
@@ -48,7 +53,9 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
   });
   router.post('/login', async (ctx) => {
     const body = parse(Login, ctx.request.body);
-    const tokens = await sessions.login(body.email, body.password, ctx.get('User-Agent'));
+    const client = clientOf(ctx);
+    const tokens = await sessions.login(body.email, body.password, ctx.get('User-Agent'), client);
+    setDeviceCookie(ctx, client);
     ctx.body = { result: 'success', data: tokens };
   });
   router.post('/refresh-token', async (ctx) => {
@@ -62,11 +69,11 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
   router.get('/logout', logout);
   router.post('/logout', logout);
   router.get('/activate/check', async (ctx) => {
-    ctx.body = await workspaces.invitationInfo(String(ctx.query.token ?? ''));
+    ctx.body = await deps.throttle.guard('activate', clientOf(ctx), undefined, () => workspaces.invitationInfo(String(ctx.query.token ?? '')), invitationGuess);
   });
   router.post('/activate', async (ctx) => {
     const body = parse(Activate, ctx.request.body);
-    await workspaces.activate(body.token, body.name, body.password);
+    await deps.throttle.guard('activate', clientOf(ctx), undefined, () => workspaces.activate(body.token, body.name, body.password), invitationGuess);
     ctx.body = { result: 'success' };
   });
   router.post('/invitations/accept', async (ctx) => {

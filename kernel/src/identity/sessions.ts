@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ForbiddenError, TesseraError, TooManyRequestsError, UnauthorizedError } from '../errors.js';
+import { ForbiddenError, TesseraError, UnauthorizedError } from '../errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import type { Models } from './models.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 import type { InstallRole, Role } from './roles.js';
+import type { Throttle, ThrottleClient } from './throttle.js';
 
 /** Who is calling a console route, resolved once per request by the auth middleware. */
 export interface ConsoleAuth {
@@ -26,16 +27,11 @@ export interface TokenPair {
 export interface SessionOptions {
   accessTtlMs: number;
   refreshTtlMs: number;
-  /** Failed logins per email within `lockoutWindowMs` before 429. */
-  maxFailedLogins: number;
-  lockoutWindowMs: number;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   accessTtlMs: 60 * 60 * 1000,
   refreshTtlMs: 30 * 24 * 60 * 60 * 1000,
-  maxFailedLogins: 5,
-  lockoutWindowMs: 15 * 60 * 1000,
 };
 
 /**
@@ -43,23 +39,29 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
  * and revocation take effect on the very next request.
  */
 export class Sessions {
-  /** Failed login timestamps per email. In-process: each API process counts its own. */
-  private readonly failures = new Map<string, number[]>();
+  constructor(private readonly knex: Knex, private readonly models: Models, private readonly throttle: Throttle, private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS) {}
 
-  constructor(private readonly knex: Knex, private readonly models: Models, private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS) {}
-
-  async login(email: string, password: string, userAgent?: string): Promise<TokenPair> {
+  /**
+   * Checks the password under the brute-force throttle (identity/throttle.ts):
+   * 429 `login_rate_limited` with Retry-After while the account or the client's
+   * address must wait, checked before the password so a waiting guess learns nothing.
+   */
+  async login(email: string, password: string, userAgent?: string, client: ThrottleClient = { address: 'unknown' }): Promise<TokenPair> {
     const key = email.trim().toLowerCase();
-    this.checkLockout(key);
-    const account = await this.models.Account.query().findOne({ email: key });
-    const ok = await verifyPassword(account?.password_hash ?? (await decoyHash()), password);
-    if (!account || !ok) {
-      this.recordFailure(key);
-      throw new TesseraError(401, 'authentication_failed', 'Invalid email or password.');
+    const attempt = await this.throttle.begin('login', client, key);
+    let account;
+    let ok: boolean;
+    try {
+      account = await this.models.Account.query().findOne({ email: key });
+      ok = await verifyPassword(account?.password_hash ?? (await decoyHash()), password);
+    } catch (error) {
+      await attempt.refund(); // not a guess: the check itself failed
+      throw error;
     }
+    if (!account || !ok) throw new TesseraError(401, 'authentication_failed', 'Invalid email or password.');
+    await attempt.succeeded();
     if (account.status === 'banned') throw new ForbiddenError('This account has been banned.', 'account_banned');
     if (account.status !== 'active') throw new ForbiddenError('This account has not been activated yet.', 'account_not_activated');
-    this.failures.delete(key);
     await this.models.Account.query().patch({ last_login_at: new Date() }).where({ id: account.id });
     return this.issue(account.id, userAgent);
   }
@@ -104,6 +106,11 @@ export class Sessions {
     await this.models.Session.query().patch({ revoked_at: new Date() }).where({ id: sessionId }).whereNull('revoked_at');
   }
 
+  /** Revokes every session of an account (a password reset); returns how many were open. */
+  async revokeAll(accountId: string, trx?: Knex.Transaction): Promise<number> {
+    return this.models.Session.query(trx).patch({ revoked_at: new Date() }).where({ account_id: accountId }).whereNull('revoked_at');
+  }
+
   /**
    * Resolves a bearer access token to the caller and the workspace the request
    * acts in: `requestedWorkspaceId` (X-Workspace-Id) if given and a member,
@@ -141,24 +148,5 @@ export class Sessions {
       role: membership.role,
       installRole: row.install_role ?? null,
     };
-  }
-
-  private checkLockout(email: string): void {
-    const recent = this.recentFailures(email);
-    if (recent.length >= this.options.maxFailedLogins) {
-      const retryAfter = Math.ceil((recent[0]! + this.options.lockoutWindowMs - Date.now()) / 1000);
-      throw new TooManyRequestsError('Too many failed logins. Try again later.', Math.max(retryAfter, 1), 'login_rate_limited');
-    }
-  }
-
-  private recentFailures(email: string): number[] {
-    const cutoff = Date.now() - this.options.lockoutWindowMs;
-    const list = (this.failures.get(email) ?? []).filter((t) => t > cutoff);
-    this.failures.set(email, list);
-    return list;
-  }
-
-  private recordFailure(email: string): void {
-    this.recentFailures(email).push(Date.now());
   }
 }

@@ -5,6 +5,7 @@ import * as models from './003-models.js';
 import * as publishers from './004-publishers.js';
 import * as apps from './005-apps.js';
 import * as sharedState from './006-shared-state.js';
+import * as passwordResets from './007-password-resets.js';
 import * as installAuthority from './008-install-authority.js';
 
 export interface Migration {
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   { name: '004-publishers', ...publishers },
   { name: '005-apps', ...apps },
   { name: '006-shared-state', ...sharedState },
+  { name: '007-password-resets', ...passwordResets },
   { name: '008-install-authority', ...installAuthority },
 ];
 
