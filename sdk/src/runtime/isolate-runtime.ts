@@ -93,8 +93,8 @@ export class IsolateRuntime extends DispatchRuntime {
   private orphanedAt: bigint | undefined;
   /** CPU time billed to each open call: the tasks it owns, ns. */
   private readonly callCpu = new Map<string, bigint>();
-  /** Host timers of the plugin's `setTimeout`, per call ('' while loading): cleared when it ends. */
-  private readonly timers = new Map<string, Set<NodeJS.Timeout>>();
+  /** Host timers of the plugin's `setTimeout` by operation id, per call ('' while loading): cleared when it ends. */
+  private readonly timers = new Map<string, Map<number, NodeJS.Timeout>>();
   /** Open while the plugin loads: what it does then is owned by '' and ends with the load. */
   private loadScope: AbortController | undefined;
 
@@ -316,25 +316,35 @@ export class IsolateRuntime extends DispatchRuntime {
   private hostOp(opId: number, owner: string, callId: string, op: string, json: string, bytes: Uint8Array | undefined): void {
     const instance = this.instance;
     if (!instance || typeof owner !== 'string' || typeof callId !== 'string' || !this.isOpen(owner)) return;
-    const answer = op === 'sleep' ? this.sleep(owner, json) : this.ops.handle(callId, op, json, bytes);
+    if (op === 'sleep.cancel') {
+      const timer = this.timers.get(owner)?.get(opId);
+      if (timer) clearTimeout(timer);
+      this.timers.get(owner)?.delete(opId);
+      return;
+    }
+    const answer = op === 'sleep' ? this.sleep(owner, opId, json) : this.ops.handle(callId, op, json, bytes);
     void answer?.then((result) => {
       if (this.instance === instance && this.isOpen(owner)) this.enqueue({ kind: 'deliver', owner, args: [opId, result], retry: false, fastKey: undefined });
     });
   }
 
-  /** A timer of `owner`'s: it never fires once `owner` has ended (`clearTimers`); past the cap, never at all. */
-  private sleep(owner: string, json: string): Promise<string> | undefined {
+  /** A timer of `owner`'s: it never fires once `owner` has ended (`clearTimers`) or it was cancelled; past the cap, never at all. */
+  private sleep(owner: string, opId: number, json: string): Promise<string> | undefined {
     let timers = this.timers.get(owner);
-    if (!timers) this.timers.set(owner, (timers = new Set()));
-    if (timers.size >= MAX_TIMERS_PER_CALL) return undefined;
-    const ms = Math.max(0, Math.min(Number((JSON.parse(json) as { ms?: unknown }).ms) || 0, 600_000));
+    if (!timers) this.timers.set(owner, (timers = new Map()));
+    if (timers.size >= MAX_TIMERS_PER_CALL || timers.has(opId)) return undefined;
+    let ms = 0;
+    try {
+      ms = Math.max(0, Math.min(Number((JSON.parse(json) as { ms?: unknown }).ms) || 0, 600_000));
+    } catch {
+      return undefined;
+    }
     const own = timers;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        own.delete(timer);
+      own.set(opId, setTimeout(() => {
+        own.delete(opId);
         resolve('null');
-      }, ms);
-      own.add(timer);
+      }, ms));
     });
   }
 
@@ -342,7 +352,7 @@ export class IsolateRuntime extends DispatchRuntime {
     const timers = this.timers.get(owner);
     if (!timers) return;
     this.timers.delete(owner);
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers.values()) clearTimeout(timer);
   }
 
   protected override callClosed(callId: string): void {

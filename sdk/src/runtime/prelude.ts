@@ -417,16 +417,26 @@ globalThis.__tessera_deliver = function (id, answer) {
 
 // A timer belongs to the call whose task set it: it fires only while that call is open (the host cancels
 // it when the call ends), and at most MAX_TIMERS of one call wait at once (the host counts them too).
+// clearTimeout cancels the host's timer as well.
 const MAX_TIMERS = 1024; const timersOf = new Map();
 function setTimeout(fn, ms = 0, ...args) {
   if (typeof fn !== 'function') throw new TypeError('setTimeout needs a function');
   const owner = currentCall; const count = timersOf.get(owner) || 0;
   if (count >= MAX_TIMERS) throw new RangeError('setTimeout: ' + MAX_TIMERS + ' timers of this call are already waiting');
-  timersOf.set(owner, count + 1);
   let cancelled = false;
+  const delay = Math.max(0, Math.min(Number(ms) || 0, 600000));
   const settle = () => { const n = (timersOf.get(owner) || 1) - 1; if (n > 0) timersOf.set(owner, n); else timersOf.delete(owner); };
-  op(owner, 'sleep', { ms: Math.max(0, Math.min(Number(ms) || 0, 600000)) }).then(() => { settle(); if (!cancelled) fn(...args); }, settle);
-  return { cancel() { cancelled = true; } };
+  if (!hostOpSend) {
+    timersOf.set(owner, count + 1);
+    op(owner, 'sleep', { ms: delay }).then(() => { settle(); if (!cancelled) fn(...args); }, settle);
+    return { cancel() { cancelled = true; } };
+  }
+  if (ownerEnded(owner)) return { cancel() {} };
+  timersOf.set(owner, count + 1);
+  const id = nextOp++;
+  waiting.set(id, { resolve: (answer) => { settle(); if (answer !== FORGOTTEN && !cancelled) fn(...args); }, callId: owner });
+  hostOpSend(id, owner, owner, 'sleep', '{"ms":' + delay + '}');
+  return { cancel() { if (cancelled) return; cancelled = true; if (waiting.delete(id)) { settle(); hostOpSend(id, owner, owner, 'sleep.cancel', 'null'); } } };
 }
 function clearTimeout(t) { if (t && t.cancel) t.cancel(); }
 const console = {};

@@ -144,6 +144,20 @@ describe('IsolateRuntime execution limits (hostile plugins)', function () {
     expect(await eventually(() => timeouts() <= baseline + 5, 2000), `host timers left: ${timeouts() - baseline}`).to.equal(true);
   });
 
+  it('cancels the host timer of a cleared setTimeout: a call may set and clear any number of them', async () => {
+    runtime = new IsolateRuntime({
+      name: 'debounce@1.0.0',
+      code: bundle(`many: { kind: 'tool', invoke: async (a) => { for (let i = 0; i < a.n; i++) clearTimeout(setTimeout(() => {}, 600000)); await new Promise((r) => setTimeout(r, 1)); return 'done'; } },
+        flood: { kind: 'tool', invoke: () => { try { for (let i = 0; i < 2000; i++) setTimeout(() => {}, 600000); return 'unbounded'; } catch (e) { return e.name + ': ' + e.message; } } }`),
+    });
+    await runtime.activate();
+    const baseline = timeouts();
+    const call = tool('many', [{ n: 5000 }]);
+    expect(await call).to.equal('done');
+    expect(await tool('flood')).to.match(/^RangeError: .*1024 timers/);
+    expect(await eventually(() => timeouts() <= baseline + 5, 2000), `host timers left: ${timeouts() - baseline}`).to.equal(true);
+  });
+
   it('gives back the operation slots of calls that ended with operations in flight', async () => {
     scope = {
       workspaceId: 'ws-1',
