@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
-import { createUser, findFreePort, publishTarball, startRegistry } from '@tessera/marketplace';
+import { findFreePort, publishTarball, startRegistry } from '@tessera/marketplace';
 import { generatePublisherKeyPair, signPackage, tarballIntegrity } from '@tessera/sdk/publishing';
 import { loadConfig } from '../kernel/src/boot/config.js';
 import { createKernel } from '../kernel/src/kernel.js';
@@ -65,7 +65,7 @@ export async function bench(): Promise<BenchResult> {
     await kernel.marketplace.ready();
     const url = kernel.marketplace.url!;
     const { workspaceId, accountId } = await kernel.accounts.createAdmin({ email: 'bench@example.com', password: 'bench-pass-1', name: 'Bench' });
-    const token = await createUser(url, 'bench', 'bench-password-1');
+    const { token } = await kernel.marketplace.issuePublishToken('bench');
     const keys = generatePublisherKeyPair();
     await kernel.publishers.add(keys.publicKey, 'Bench', null);
     for (let i = 0; i < RUNS; i++) {

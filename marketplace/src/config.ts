@@ -15,12 +15,15 @@ export interface RegistryConfigOptions {
   readonly logLevel?: string;
   /**
    * Whether anyone who can reach the registry may create an account with
-   * `PUT /-/user/org.couchdb.user:<name>` (`npm adduser`). Default `true`.
+   * `PUT /-/user/org.couchdb.user:<name>` (`npm adduser`). Default `false`:
+   * whoever reaches the port (any local process, on loopback) could otherwise
+   * make themselves a publisher.
    *
    * Verdaccio 6's htpasswd plugin has no "admins only" mode: `max_users` is the
    * only switch. `false` sets `max_users: -1` ("user registration disabled"):
-   * accounts must then be written to `<storageDir>/htpasswd` by the operator or
-   * the kernel; existing users still get tokens by logging in (basic auth).
+   * accounts are then written to `<storageDir>/htpasswd` by the kernel
+   * (`addAccount`) or the operator; existing users still get tokens by logging
+   * in (basic auth).
    */
   readonly allowRegistration?: boolean;
   /** Largest publish request (Verdaccio `max_body_size`). Default `"50mb"`. */
@@ -57,7 +60,7 @@ export function buildVerdaccioConfig(options: RegistryConfigOptions): Record<str
     auth: {
       htpasswd: {
         file: join(storageDir, "htpasswd"),
-        max_users: options.allowRegistration === false ? -1 : 1000,
+        max_users: options.allowRegistration === true ? 1000 : -1,
       },
     },
     uplinks: {},

@@ -12,5 +12,7 @@ export { buildVerdaccioConfig, parseSize, GUARD_PLUGIN_ID, VERDACCIO_PLUGINS_DIR
 export type { RegistryConfigOptions } from "./config.js";
 export { checkPublishBody, createManifestGuard, formatErrors, readPackageJsonFromTarball } from "./manifest-guard.js";
 export type { PublishCheck, ManifestGuardOptions } from "./manifest-guard.js";
+export { addAccount, listAccounts, htpasswdFile, ISSUED_MARK } from "./accounts.js";
+export type { RegistryAccount } from "./accounts.js";
 export { createUser, login, search, packument, npmrcFor, encodePackageName, publishTarball, RegistryHttpError } from "./publishers.js";
 export type { SearchHit, SearchResult, Packument } from "./publishers.js";

@@ -5,16 +5,20 @@
 import { expect } from "chai";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createUser, login, packument, search, type Registry } from "../src/index.js";
+import { addAccount, login, packument, search, type Registry } from "../src/index.js";
 import { cleanup, makePlugin, npm, startTestRegistry, tempDir, validManifest } from "./support.js";
 
 describe("publishing to the marketplace", function () {
   let registry: Registry | undefined;
   let token: string;
+  let alicePassword: string;
 
   beforeEach(async function () {
-    registry = await startTestRegistry();
-    token = await createUser(registry.url, "alice", "alice-password-1");
+    const storageDir = await tempDir("publish");
+    registry = await startTestRegistry({ storageDir });
+    // Registration is closed: the account is written to the registry's htpasswd, as the kernel does.
+    alicePassword = (await addAccount(storageDir, "alice")).password;
+    token = await login(registry.url, "alice", alicePassword);
   });
 
   afterEach(async function () {
@@ -125,7 +129,7 @@ describe("publishing to the marketplace", function () {
   });
 
   it("lets an existing publisher log in for a new token", async function () {
-    const again = await login(registry!.url, "alice", "alice-password-1");
+    const again = await login(registry!.url, "alice", alicePassword);
     const dir = await makePlugin({ name: "tessera-plugin-login" });
     expect((await npm(["publish"], { cwd: dir, registry: registry!.url, token: again })).code).to.equal(0);
     let failed: unknown;
@@ -134,7 +138,8 @@ describe("publishing to the marketplace", function () {
     } catch (error) {
       failed = error;
     }
-    expect(String(failed)).to.match(/HTTP 401/);
+    // With registration closed, Verdaccio answers a wrong password as a refused sign-up: 409.
+    expect(String(failed)).to.match(/HTTP 409 - user registration disabled/);
   });
 
   it("never fetches from another registry: npm view left-pad answers 404", async function () {

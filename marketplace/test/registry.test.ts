@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { buildVerdaccioConfig, createUser, findFreePort, login, packument, startRegistry, type Registry } from "../src/index.js";
+import { addAccount, buildVerdaccioConfig, createUser, findFreePort, listAccounts, login, packument, startRegistry, type Registry } from "../src/index.js";
 import { cleanup, makePlugin, npm, rssKb, startTestRegistry, tempDir } from "./support.js";
 
 describe("the embedded registry process", function () {
@@ -48,7 +48,8 @@ describe("the embedded registry process", function () {
     expect(config["web"]).to.deep.equal({ enable: false });
     expect(config["max_body_size"]).to.equal("50mb");
     expect(Object.keys(config["middlewares"])).to.deep.equal(["tessera-manifest-guard"]);
-    await createUser(registry.url, "bob", "bob-password-1");
+    expect(config["auth"].htpasswd.max_users).to.equal(-1);
+    await addAccount(storageDir, "bob");
     expect(await readFile(join(storageDir, "htpasswd"), "utf8")).to.match(/^bob:/);
   });
 
@@ -64,8 +65,9 @@ describe("the embedded registry process", function () {
   });
 
   it("restarts a killed registry process, and its data survives the restart", async function () {
-    registry = await startTestRegistry({ restartBackoffMs: 50 });
-    const token = await createUser(registry.url, "carol", "carol-password-1");
+    const storageDir = await tempDir("restart");
+    registry = await startTestRegistry({ storageDir, restartBackoffMs: 50 });
+    const token = await login(registry.url, "carol", (await addAccount(storageDir, "carol")).password);
     const dir = await makePlugin({ name: "tessera-plugin-durable" });
     expect((await npm(["publish"], { cwd: dir, registry: registry.url, token })).code).to.equal(0);
 
@@ -123,15 +125,10 @@ describe("the embedded registry process", function () {
     }
   });
 
-  it("can disable self-registration (max_users: -1) while existing users still log in", async function () {
+  it("refuses self-registration by default: PUT /-/user/org.couchdb.user:eve creates no account and no token", async function () {
     const storageDir = await tempDir("closed");
     registry = await startTestRegistry({ storageDir });
-    await createUser(registry.url, "dave", "dave-password-1");
-    await registry.stop();
-
-    const config = buildVerdaccioConfig({ storageDir, allowRegistration: false });
-    expect((config["auth"] as any).htpasswd.max_users).to.equal(-1);
-    registry = await startTestRegistry({ storageDir, allowRegistration: false });
+    expect((buildVerdaccioConfig({ storageDir })["auth"] as any).htpasswd.max_users).to.equal(-1);
     let error: unknown;
     try {
       await createUser(registry.url, "eve", "eve-password-1");
@@ -139,7 +136,61 @@ describe("the embedded registry process", function () {
       error = e;
     }
     expect(String(error)).to.match(/HTTP 409 - user registration disabled/);
-    expect(await login(registry.url, "dave", "dave-password-1")).to.be.a("string");
+    // What `npm adduser` sends, raw.
+    const id = "org.couchdb.user:eve";
+    const raw = await fetch(`${registry.url}/-/user/${encodeURIComponent(id)}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ _id: id, name: "eve", password: "eve-password-1", type: "user", roles: [] }),
+    });
+    expect(raw.status).to.equal(409);
+    expect(((await raw.json()) as { token?: unknown }).token).to.equal(undefined);
+    expect(await listAccounts(storageDir)).to.deep.equal([]);
+  });
+
+  it("adds accounts through the storage folder (addAccount): they log in and publish, each name once", async function () {
+    const storageDir = await tempDir("accounts");
+    registry = await startTestRegistry({ storageDir });
+    const added = await addAccount(storageDir, "dave");
+    expect(added.name).to.equal("dave");
+    expect(added.password).to.match(/^[A-Za-z0-9_-]{43}$/);
+    const token = await login(registry.url, "dave", added.password);
+    const dir = await makePlugin({ name: "tessera-plugin-dave" });
+    const published = await npm(["publish"], { cwd: dir, registry: registry.url, token });
+    expect(published.code, published.stderr).to.equal(0);
+    let failed: unknown;
+    try {
+      await login(registry.url, "dave", "not-the-password");
+    } catch (e) {
+      failed = e;
+    }
+    // With registration closed, Verdaccio answers a wrong password as a refused sign-up: 409.
+    expect(String(failed)).to.match(/HTTP 409 - user registration disabled/);
+
+    const again = await addAccount(storageDir, "dave").then(() => undefined, (e: unknown) => e);
+    expect(String(again)).to.match(/already exists/);
+    // replace: a new password; the old one no longer logs in.
+    const replaced = await addAccount(storageDir, "dave", { replace: true });
+    expect(await login(registry.url, "dave", replaced.password)).to.be.a("string");
+    expect(String(await login(registry.url, "dave", added.password).then(() => undefined, (e: unknown) => e))).to.match(/HTTP 409/);
+    for (const bad of ["", "a:b", "a b", "a\nb", "x".repeat(215)]) {
+      expect(String(await addAccount(storageDir, bad).then(() => undefined, (e: unknown) => e)), JSON.stringify(bad)).to.match(/account name/);
+    }
+    // Several at once (the file is rewritten whole): none is lost.
+    await Promise.all(["p1", "p2", "p3", "p4"].map((name) => addAccount(storageDir, name)));
+    expect((await listAccounts(storageDir)).map((a) => a.name).sort()).to.deep.equal(["dave", "p1", "p2", "p3", "p4"]);
+    expect((await listAccounts(storageDir)).every((a) => a.issued)).to.equal(true);
+  });
+
+  it("opens self-registration only when asked (allowRegistration: true), and tells such accounts from issued ones", async function () {
+    const storageDir = await tempDir("open");
+    registry = await startTestRegistry({ storageDir, allowRegistration: true });
+    expect(await createUser(registry.url, "frank", "frank-password-1")).to.be.a("string");
+    await addAccount(storageDir, "grace");
+    expect(await listAccounts(storageDir)).to.deep.equal([
+      { name: "frank", issued: false },
+      { name: "grace", issued: true },
+    ]);
   });
 });
 

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import * as tar from 'tar';
-import { createUser, login, packument, startRegistry, type Registry } from '@tessera/marketplace';
+import { addAccount, listAccounts, login, packument, startRegistry, type Registry } from '@tessera/marketplace';
 import { generatePublisherKeyPair, publishPackage, signPackage, tarballIntegrity } from '@tessera/sdk/publishing';
 import { parseManifest } from '@tessera/sdk';
 import type { Config } from '../boot/config.js';
@@ -18,8 +17,19 @@ export interface Marketplace {
   ready(): Promise<void>;
   /** One line for `/ready`. */
   status(): string;
+  /**
+   * Creates a publisher account in the embedded registry (a random password,
+   * kept nowhere) and returns its npm token, for an install admin to publish
+   * with (`npm publish`, `tessera-plugin publish --token`). Self-registration
+   * is closed, so this is the only way to a publish token. Throws for a name
+   * already taken (the seed account is `tessera`), and without an embedded registry.
+   */
+  issuePublishToken(name: string): Promise<{ name: string; token: string }>;
   stop(): Promise<void>;
 }
+
+/** The account the kernel seeds the first-party plugins with. */
+const SEED_ACCOUNT = 'tessera';
 
 /**
  * Starts the embedded registry in the background — a supervised Verdaccio child
@@ -29,13 +39,25 @@ export interface Marketplace {
  */
 export function startMarketplace(config: Config, logger: Logger, trust: (publicKey: string, name: string) => Promise<unknown> = async () => undefined): Marketplace {
   if (config.marketplaceMode !== 'embedded') {
-    return { mode: config.marketplaceMode, url: config.marketplaceUrl, ready: async () => undefined, status: () => config.marketplaceMode === 'off' ? 'off' : `external ${config.marketplaceUrl}`, stop: async () => undefined };
+    return {
+      mode: config.marketplaceMode,
+      url: config.marketplaceUrl,
+      ready: async () => undefined,
+      status: () => (config.marketplaceMode === 'off' ? 'off' : `external ${config.marketplaceUrl}`),
+      issuePublishToken: async () => {
+        throw new Error(`publish tokens are issued only by the embedded marketplace registry (MARKETPLACE=${config.marketplaceMode}); create publishers on the registry itself`);
+      },
+      stop: async () => undefined,
+    };
   }
   const storageDir = join(config.dataDir, 'marketplace');
   let registry: Registry | undefined;
   let state = 'starting';
   const starting = (async () => {
-    registry = await startRegistry({ storageDir, port: config.marketplacePort, logLevel: 'warn' });
+    // Registration closed: accounts exist only if the kernel writes them (seed account, issuePublishToken).
+    registry = await startRegistry({ storageDir, port: config.marketplacePort, logLevel: 'warn', allowRegistration: false });
+    const strangers = (await listAccounts(storageDir)).filter((a) => !a.issued && a.name !== SEED_ACCOUNT).map((a) => a.name);
+    if (strangers.length) logger.warn({ accounts: strangers, file: join(storageDir, 'htpasswd') }, 'marketplace registry accounts that this install did not issue (self-registered while registration was open, or added by hand) can still publish; remove their lines from htpasswd unless you know them');
     registry.on('restart', () => logger.warn({ pid: registry?.pid }, 'marketplace registry restarted'));
     registry.on('give-up', () => {
       state = 'gave up after repeated crashes';
@@ -58,6 +80,11 @@ export function startMarketplace(config: Config, logger: Logger, trust: (publicK
     },
     ready: () => starting,
     status: () => (registry && state === 'ok' ? `ok (embedded ${registry.url})` : state),
+    async issuePublishToken(name) {
+      await starting;
+      const account = await addAccount(storageDir, name);
+      return { name, token: await login(registry!.url, account.name, account.password) };
+    },
     async stop() {
       await starting.catch(() => undefined);
       await registry?.stop();
@@ -72,10 +99,12 @@ async function seedToken(url: string, storageDir: string): Promise<string> {
     const { name, password } = JSON.parse(readFileSync(file, 'utf8')) as { name: string; password: string };
     return login(url, name, password);
   }
-  const account = { name: 'tessera', password: randomBytes(24).toString('base64url') };
-  const token = await createUser(url, account.name, account.password);
+  // Written to the registry's htpasswd (registration is closed), then logged in like any publisher.
+  // Replacing: an account of that name whose password this install does not hold (a start cut
+  // short before seed-account.json was written, or one self-registered under the name) is taken back.
+  const account = await addAccount(storageDir, SEED_ACCOUNT, { replace: true });
   writeFileSync(file, JSON.stringify(account), { mode: 0o600 });
-  return token;
+  return login(url, account.name, account.password);
 }
 
 /** This install's own publisher key for the first-party plugins it seeds (generated once, trusted at once). */

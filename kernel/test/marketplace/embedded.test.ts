@@ -1,9 +1,23 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findFreePort, packument, search } from '@tessera/marketplace';
+import { createUser, findFreePort, packument, publishTarball, RegistryHttpError, search } from '@tessera/marketplace';
 import { freshDataDir } from '../support/env.js';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
+
+/** The npm publish document for a built plugin (what `npm publish` PUTs). */
+function publishBody(plugin: BuiltPlugin) {
+  const tarball = `${plugin.name}-${plugin.version}.tgz`;
+  return {
+    _id: plugin.name,
+    name: plugin.name,
+    'dist-tags': { latest: plugin.version },
+    versions: { [plugin.version]: { ...(JSON.parse(readFileSync(join(plugin.dir, 'package.json'), 'utf8')) as Record<string, unknown>), _id: `${plugin.name}@${plugin.version}`, dist: { tarball } } },
+    _attachments: { [tarball]: { content_type: 'application/octet-stream', data: plugin.tarball.toString('base64'), length: plugin.tarball.length } },
+  };
+}
 
 const PLUGINS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins');
 
@@ -44,6 +58,56 @@ describe('the embedded marketplace', function () {
     await t.kernel.marketplace.ready();
     // Seeding is idempotent: the same versions, published once.
     expect(Object.keys((await packument(url, '@tessera/plugin-calculator'))!.versions)).to.deep.equal(['0.1.0']);
+  });
+
+  it('closes registration: only a token the kernel issues can publish (no self-registered account, no anonymous publish)', async () => {
+    const dataDir = freshDataDir();
+    const env = { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()), BUNDLED_PLUGINS_DIR: PLUGINS };
+    t = await startKernel({ dataDir, env });
+    await t.kernel.marketplace.ready();
+    const url = t.kernel.marketplace.url!;
+    // Seeding still works, with the kernel's own account.
+    expect(Object.keys((await packument(url, '@tessera/plugin-calculator'))!.versions)).to.deep.equal(['0.1.0']);
+
+    // Anyone who reaches 127.0.0.1:<port> tries `npm adduser`: no account, no token.
+    const id = 'org.couchdb.user:eve';
+    const adduser = await fetch(`${url}/-/user/${encodeURIComponent(id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ _id: id, name: 'eve', password: 'eve-password-1', type: 'user', roles: [] }) });
+    expect(adduser.status).to.equal(409);
+    expect(((await adduser.json()) as { token?: unknown }).token).to.equal(undefined);
+    await createUser(url, 'eve', 'eve-password-1').then(() => expect.fail('eve registered'), (error: RegistryHttpError) => expect(error.status).to.equal(409));
+
+    const probe = await buildProbePlugin('@eve/probe', '0.1.0');
+    // A raw npm-protocol publish without a token, and with a made-up one.
+    for (const authorization of [undefined, 'Bearer not-a-token']) {
+      const refused = await fetch(`${url}/${encodeURIComponent('@eve/probe').replace('%40', '@')}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(publishBody(probe)) });
+      expect(refused.status, String(authorization)).to.be.oneOf([401, 403]);
+    }
+    await publishTarball(url, 'not-a-token', probe.tarball).then(() => expect.fail('published with a made-up token'), (error: RegistryHttpError) => expect(error.status).to.be.oneOf([401, 403]));
+    expect(await packument(url, '@eve/probe')).to.equal(undefined);
+
+    // What an install admin gets (the console route that calls it comes later): a new account and its token.
+    const issued = await t.kernel.marketplace.issuePublishToken('acme');
+    expect(issued.name).to.equal('acme');
+    expect(await publishTarball(url, issued.token, probe.tarball)).to.deep.equal({ name: '@eve/probe', version: '0.1.0' });
+    expect(Object.keys((await packument(url, '@eve/probe'))!.versions)).to.deep.equal(['0.1.0']);
+    // A name is issued once, and the seed account's name is taken.
+    for (const name of ['acme', 'tessera']) {
+      await t.kernel.marketplace.issuePublishToken(name).then(() => expect.fail(`${name} issued twice`), (error: Error) => expect(error.message).to.match(/already exists/));
+    }
+    await t.kernel.stop();
+
+    // After a restart the kernel's seed account still logs in (seeding runs and finds everything there).
+    t = await startKernel({ dataDir, env });
+    await t.kernel.marketplace.ready();
+    expect(t.kernel.marketplace.status()).to.equal(`ok (embedded ${url})`);
+    const v2 = await buildProbePlugin('@eve/probe', '0.2.0');
+    await publishTarball(url, issued.token, v2.tarball);
+    expect(Object.keys((await packument(url, '@eve/probe'))!.versions)).to.deep.equal(['0.1.0', '0.2.0']);
+  });
+
+  it('issues no publish token without an embedded registry', async () => {
+    t = await startKernel({ env: { MARKETPLACE: 'external', MARKETPLACE_URL: 'http://registry.example.test:4873' } });
+    await t.kernel.marketplace.issuePublishToken('acme').then(() => expect.fail('issued'), (error: Error) => expect(error.message).to.match(/embedded/));
   });
 
   it('starts no registry with MARKETPLACE_URL set (external)', async () => {

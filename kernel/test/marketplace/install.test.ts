@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createUser, findFreePort, publishTarball } from '@tessera/marketplace';
+import { findFreePort, publishTarball } from '@tessera/marketplace';
 import { generatePublisherKeyPair, signPackage, tarballIntegrity, type PublisherKeyPair } from '@tessera/sdk/publishing';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
@@ -25,7 +25,7 @@ describe('installing from the marketplace through the console API', function () 
     ({ token } = await setupOwner(t.api));
     await t.kernel.marketplace.ready();
     url = t.kernel.marketplace.url!;
-    author = await createUser(url, 'acme', 'acme-password-1');
+    author = (await t.kernel.marketplace.issuePublishToken('acme')).token;
     acme = generatePublisherKeyPair();
     await publishTarball(url, author, v1.tarball, signed(v1));
     // The admin trusts acme's key (as printed by tessera-plugin keygen).

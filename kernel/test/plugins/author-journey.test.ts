@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { uploadPlugin } from '../support/plugins.js';
-import { createUser, findFreePort } from '@tessera/marketplace';
+import { findFreePort } from '@tessera/marketplace';
 
 /** The real `tessera-plugin` executable, as `npx tessera-plugin` runs it. */
 const CLI = fileURLToPath(new URL('../../../sdk/dist/cli/main.js', import.meta.url));
@@ -133,7 +133,7 @@ describe('a plugin author’s journey: scaffold → build → test → pack → 
     t = await startKernel({ env: { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()) } });
     await t.kernel.marketplace.ready();
     const url = t.kernel.marketplace.url!;
-    const registryToken = await createUser(url, 'author', 'author-password-1');
+    const registryToken = (await t.kernel.marketplace.issuePublishToken('author')).token;
 
     const publish = await tesseraPlugin(dir, 'publish', '--registry', url, '--token', registryToken, '--key', 'publisher.key');
     expect(publish.code, explain(publish)).to.equal(0);
