@@ -177,7 +177,11 @@ export class IsolateRuntime extends DispatchRuntime {
   /** Sends one request into the isolate; resolves with what the dispatcher reports through `__host_done`. */
   protected send(request: Record<string, unknown>, callId: string | undefined, signal?: AbortSignal, fastKey?: string): Promise<unknown> {
     const loaded = this.loaded;
-    if (!loaded) return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
+    if (!loaded) {
+      // The isolate was replaced after this call was started: its first request goes to the fresh one.
+      if (request.kind === 'call' && !this.disposed) return this.ensureLoaded().then(() => this.send(request, callId, signal, fastKey));
+      return Promise.reject(this.error('plugin_internal_error', 'the plugin is not loaded'));
+    }
     const seq = ++this.seq;
     const json = JSON.stringify(request, bytesOut);
     const result = this.expect(seq, signal, callId);

@@ -77,6 +77,18 @@ describe('IsolateRuntime execution limits (hostile plugins)', function () {
     expect(performance.now() - begun, 'the next call waited behind the leftover loop').to.be.below(1000);
   });
 
+  it('serves the calls that arrive while a fast call runs over and the isolate is replaced', async () => {
+    runtime = new IsolateRuntime({
+      name: 'swerve@1.0.0',
+      code: bundle(`f: { kind: 'tool', invoke: (a) => { const until = Date.now() + (a.busy || 0); while (Date.now() < until); return a.n; } }`),
+    });
+    for (let n = 0; n < 20; n++) await tool('f', [{ n }]);
+    expect(runtime.runtimeStats.fastCalls).to.be.greaterThan(10);
+    // The first enters synchronously and runs over the fast path's 20 ms: the isolate is replaced under the others.
+    const results = await Promise.all([tool('f', [{ n: 0, busy: 40 }]), ...Array.from({ length: 5 }, (_, i) => tool('f', [{ n: i + 1 }]))]);
+    expect(results).to.deep.equal([0, 1, 2, 3, 4, 5]);
+  });
+
   it('has no WebAssembly, FinalizationRegistry, Atomics.wait or Atomics.waitAsync: code that would run outside any call', async () => {
     runtime = new IsolateRuntime({
       name: 'wasm@1.0.0',
