@@ -92,6 +92,7 @@ export const CONSOLE_ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /marketplace/publishers': 'install.marketplace',
   'POST /marketplace/publishers': 'install.marketplace',
   'DELETE /marketplace/publishers/:keyid': 'install.marketplace',
+  'POST /marketplace/publish-tokens': 'install.marketplace',
   'GET /marketplace/settings': 'install.marketplace',
   'PUT /marketplace/settings': 'install.marketplace',
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createUser, findFreePort, packument, publishTarball, RegistryHttpError, search } from '@tessera/marketplace';
 import { freshDataDir } from '../support/env.js';
-import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
 
 /** The npm publish document for a built plugin (what `npm publish` PUTs). */
@@ -103,6 +103,25 @@ describe('the embedded marketplace', function () {
     const v2 = await buildProbePlugin('@eve/probe', '0.2.0');
     await publishTarball(url, issued.token, v2.tarball);
     expect(Object.keys((await packument(url, '@eve/probe'))!.versions)).to.deep.equal(['0.1.0', '0.2.0']);
+  });
+
+  it('issues a publish token to an install admin through the console, and to nobody else', async () => {
+    const env = { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()), BUNDLED_PLUGINS_DIR: '' };
+    t = await startKernel({ env });
+    const { token: owner } = await setupOwner(t.api);
+    const { token: editor } = await addMember(t.api, owner, 'ed@example.com', 'admin');
+    const refused = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: editor, body: { name: 'ed' } });
+    expect(refused.status).to.equal(403);
+    expect(refused.body.code).to.equal('install_permission_required');
+    const issued = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: 'olive-tools' } });
+    expect(issued.status, JSON.stringify(issued.body)).to.equal(201);
+    expect(issued.body).to.include({ name: 'olive-tools', registry: t.kernel.marketplace.url });
+    const probe = await buildProbePlugin('@olive/probe', '0.1.0');
+    expect(await publishTarball(t.kernel.marketplace.url!, issued.body.token, probe.tarball)).to.deep.equal({ name: '@olive/probe', version: '0.1.0' });
+    const again = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: 'olive-tools' } });
+    expect(again.status).to.equal(409);
+    expect(again.body.code).to.equal('publisher_account_exists');
+    expect((await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: '../etc' } })).status).to.equal(400);
   });
 
   it('issues no publish token without an embedded registry', async () => {
