@@ -242,6 +242,7 @@ export function createKernel(options: KernelOptions): Kernel {
         callTimeoutMs: config.pluginCallTimeoutMs,
         streamIdleTimeoutMs: config.pluginStreamIdleTimeoutMs,
         streamTimeoutMs: config.pluginStreamTimeoutMs,
+        bridgeLimits: config.pluginBridgeLimits,
         cacheDir: join(config.dataDir, 'plugin-cache'),
       });
       if (config.bundledPluginsDir) {
@@ -320,7 +321,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
         registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, publishers: kernel.publishers });
-        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, marketplace: kernel.marketplace });
+        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, anyKey: serviceKey(kernel.apiKeys, 'any') });
         // Every console route's authority comes from the one table (issue #13).
         applyRoutePolicy(http.console, '/console/api', consoleSession(kernel.sessions));

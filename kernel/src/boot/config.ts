@@ -40,6 +40,8 @@ export interface Config {
   readonly pluginStreamIdleTimeoutMs: number;
   /** Wall-clock time a plugin's whole stream may take, ms. */
   readonly pluginStreamTimeoutMs: number;
+  /** Size and rate caps on what a plugin sends to the host (PLUGIN_MAX_* settings; docs/operations/security.md, "Plugin sandbox limits"). */
+  readonly pluginBridgeLimits: PluginBridgeLimits;
   /** Service API uploads: any file, and images (MB). */
   readonly uploadFileSizeLimitMb: number;
   readonly uploadImageSizeLimitMb: number;
@@ -85,6 +87,17 @@ export interface LoginThrottleConfig {
   readonly backoffBaseMs: number;
   /** The longest wait (LOGIN_BACKOFF_MAX_MS). */
   readonly backoffMaxMs: number;
+}
+
+/** The SDK's BridgeLimits, in bytes and counts. */
+export interface PluginBridgeLimits {
+  readonly maxOperationBytes: number;
+  readonly maxKvValueBytes: number;
+  readonly maxResultBytes: number;
+  readonly maxConcurrentOperations: number;
+  readonly maxLogMessageChars: number;
+  readonly maxLogFieldsChars: number;
+  readonly maxLogLinesPerCall: number;
 }
 
 /** `plugins/` beside the kernel package in this repository (src/boot or dist/boot → ../../../plugins). */
@@ -243,6 +256,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     pluginCallTimeoutMs: integer(env, 'PLUGIN_CALL_TIMEOUT_MS', 60_000, 100, 3_600_000),
     pluginStreamIdleTimeoutMs: integer(env, 'PLUGIN_STREAM_IDLE_TIMEOUT_MS', 300_000, 100, 3_600_000),
     pluginStreamTimeoutMs: integer(env, 'PLUGIN_STREAM_TIMEOUT_MS', 1_800_000, 100, 86_400_000),
+    pluginBridgeLimits: {
+      maxOperationBytes: integer(env, 'PLUGIN_MAX_OPERATION_MB', 8, 1, 1024) * 1024 * 1024,
+      maxKvValueBytes: integer(env, 'PLUGIN_MAX_KV_VALUE_KB', 1024, 1, 1024 * 1024) * 1024,
+      maxResultBytes: integer(env, 'PLUGIN_MAX_RESULT_MB', 16, 1, 1024) * 1024 * 1024,
+      maxConcurrentOperations: integer(env, 'PLUGIN_MAX_CONCURRENT_OPERATIONS', 32, 1, 10_000),
+      maxLogMessageChars: integer(env, 'PLUGIN_LOG_MESSAGE_MAX_CHARS', 8192, 256, 1024 * 1024),
+      maxLogFieldsChars: integer(env, 'PLUGIN_LOG_FIELDS_MAX_CHARS', 16384, 256, 16 * 1024 * 1024),
+      maxLogLinesPerCall: integer(env, 'PLUGIN_LOG_LINES_PER_CALL', 500, 1, 1_000_000),
+    },
     uploadFileSizeLimitMb: integer(env, 'UPLOAD_FILE_SIZE_LIMIT', 15, 1, 1024),
     uploadImageSizeLimitMb: integer(env, 'UPLOAD_IMAGE_FILE_SIZE_LIMIT', 10, 1, 1024),
     apiKeyMaxActiveRequests: integer(env, 'API_KEY_MAX_ACTIVE_REQUESTS', 0, 0, 100_000),

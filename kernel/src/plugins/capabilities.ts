@@ -40,6 +40,13 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
   const log = deps.logger.child({ plugin: target.plugin, workspace: target.workspaceId });
   const fetch = createGuardedFetch({ grant: { hosts: target.grants.network?.hosts ?? [], allowPrivate: target.grants.allow_private ?? [] } });
   const live = (q: Knex.QueryBuilder) => q.where(scope).andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()));
+  // A database error (its SQL text, the schema's names) stays on the host: the plugin sees a coded, generic error.
+  const guard = <T>(op: string, what: string, run: () => Promise<T>): Promise<T> =>
+    run().catch((error: unknown) => {
+      if (error instanceof PluginError) throw error;
+      log.error({ err: error, op }, `${op} failed`);
+      throw new PluginError('plugin_internal_error', `${what} failed (${op})`);
+    });
   const checkKey = (key: string) => {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_CHARS) throw new PluginError('plugin_invalid_arguments', `kv keys must be 1–${MAX_KEY_CHARS} characters`);
   };
@@ -50,12 +57,12 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
       return fetch(request);
     },
     kv: {
-      async get(key) {
+      get: (key) => guard('kv.get', 'the plugin store', async () => {
         checkKey(key);
         const row = (await live(knex('plugin_kv').select('value')).andWhere({ key }).first()) as { value: JsonValue } | undefined;
         return row?.value;
-      },
-      async set(key, value, ttlSeconds) {
+      }),
+      set: (key, value, ttlSeconds) => guard('kv.set', 'the plugin store', async () => {
         checkKey(key);
         const json = JSON.stringify(value);
         const size = Buffer.byteLength(key) + Buffer.byteLength(json);
@@ -69,12 +76,12 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
           const expires = ttlSeconds === undefined ? null : new Date(Date.now() + ttlSeconds * 1000);
           await trx('plugin_kv').insert({ ...scope, key, value: json, size_bytes: size, expires_at: expires }).onConflict(['workspace_id', 'plugin_name', 'key']).merge(['value', 'size_bytes', 'expires_at']);
         });
-      },
-      async delete(key) {
+      }),
+      delete: (key) => guard('kv.delete', 'the plugin store', async () => {
         checkKey(key);
         return (await knex('plugin_kv').where({ ...scope, key }).delete()) > 0;
-      },
-      async list(options) {
+      }),
+      list: (options) => guard('kv.list', 'the plugin store', async () => {
         const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
         const query = live(knex('plugin_kv').select('key')).orderBy('key').limit(limit);
         if (options.prefix) query.andWhere('key', 'like', `${options.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -82,25 +89,26 @@ export function createKernelCapabilities(deps: CapabilityDeps, target: Capabilit
         const keys = ((await query) as Array<{ key: string }>).map((r) => r.key);
         const last = keys[keys.length - 1];
         return keys.length === limit && last !== undefined ? { keys, cursor: last } : { keys };
-      },
-      async quota() {
+      }),
+      quota: () => guard('kv.quota', 'the plugin store', async () => {
         const used = (await live(knex('plugin_kv')).sum({ total: 'size_bytes' }).first()) as { total: number | null } | undefined;
         return { usedBytes: Number(used?.total ?? 0), quotaBytes: quota };
-      },
+      }),
     },
     secrets: {
-      async get(name) {
+      get: (name) => guard('secrets.get', 'the plugin secret store', async () => {
         const row = (await knex('plugin_secrets').where({ ...scope, name }).first()) as { sealed: string } | undefined;
         return row ? deps.secrets.open(row.sealed, secretAad(target.workspaceId, target.plugin, name)) : undefined;
-      },
-      async getAll() {
+      }),
+      getAll: () => guard('secrets.getAll', 'the plugin secret store', async () => {
         const rows = (await knex('plugin_secrets').where(scope)) as Array<{ name: string; sealed: string }>;
         return Object.fromEntries(rows.map((r) => [r.name, deps.secrets.open(r.sealed, secretAad(target.workspaceId, target.plugin, r.name))]));
-      },
+      }),
     },
     models: target.grants.models ? limitModelTypes(deps.models, target.manifest, target.plugin) : deniedModels(target.plugin),
     log(level, message, fields) {
-      log[level]({ ...fields }, message);
+      // The plugin's fields go under their own key: they cannot overwrite the host's (plugin, workspace, level, msg).
+      log[level](fields === undefined ? {} : { fields }, message);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ChatParams, type ContributionGroup, type EmbedParams, type EmbedResult, type JsonValue, type RerankParams, type RerankResult } from '@tessera/sdk';
-import { IsolateRuntime, NodeRuntime, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
+import { IsolateRuntime, NodeRuntime, type BridgeLimits, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
@@ -24,6 +24,8 @@ export interface PluginHostOptions {
   readonly callTimeoutMs?: number;
   readonly streamIdleTimeoutMs?: number;
   readonly streamTimeoutMs?: number;
+  /** Size and rate caps on what a plugin sends to the host (the SDK's defaults when absent). */
+  readonly bridgeLimits?: Partial<BridgeLimits>;
   /** Isolates unused this long are disposed (they come back on the next call). */
   readonly idleMs?: number;
   /** Where `node` runtime bundles are written for their worker threads to import. */
@@ -71,7 +73,7 @@ export class PluginHost {
   /** Checks, in a throw-away isolate, that the bundle exports what its manifest declares. */
   async verify(pkg: PluginPackage, code: string): Promise<void> {
     if (pkg.runtime !== 'isolate') return;
-    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs, ...this.wallClock() });
+    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs, ...this.wallClock(), ...this.bridge() });
     try {
       const described = await runtime.describe().catch((error: PluginError) => {
         throw new InputError(`The plugin's bundle does not load: ${error.message}`, 'file', 'invalid_plugin_package');
@@ -137,7 +139,9 @@ export class PluginHost {
           memoryLimitMb: installation.grants.limits?.memory_mb ?? this.options.memoryLimitMb,
           cpuLimitMs: installation.grants.limits?.cpu_ms ?? this.options.cpuLimitMs,
           ...this.wallClock(),
-          onLog: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: object | undefined) => log[level]({ ...fields }, message),
+          ...this.bridge(),
+          // The plugin's fields go under their own key: they cannot overwrite the host's (plugin, workspace, level, msg).
+          onLog: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: object | undefined) => log[level](fields === undefined ? {} : { fields }, message),
         };
         const runtime = pkg.runtime === 'node' ? new NodeRuntime({ ...options, cacheDir: this.options.cacheDir }) : new IsolateRuntime(options);
         entry = { runtime, lastUsed: Date.now() };
@@ -151,6 +155,10 @@ export class PluginHost {
   private wallClock(): { callTimeoutMs?: number; streamIdleTimeoutMs?: number; streamTimeoutMs?: number } {
     const { callTimeoutMs, streamIdleTimeoutMs, streamTimeoutMs } = this.options;
     return { ...(callTimeoutMs ? { callTimeoutMs } : {}), ...(streamIdleTimeoutMs ? { streamIdleTimeoutMs } : {}), ...(streamTimeoutMs ? { streamTimeoutMs } : {}) };
+  }
+
+  private bridge(): { bridgeLimits?: Partial<BridgeLimits> } {
+    return this.options.bridgeLimits ? { bridgeLimits: this.options.bridgeLimits } : {};
   }
 
   /** Built once per (plugin version, workspace, grants): they hold no per-call state. */

@@ -3,7 +3,7 @@ import pg from 'pg';
 const { Client } = pg;
 import { loadConfig } from '../../src/boot/config.js';
 import { createKernel, type Kernel } from '../../src/kernel.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { freshDataDir, freshRedisPrefix, freshSchema, TEST_DATABASE_URL, TEST_REDIS_URL, testTemplateDir } from './env.js';
 
 export interface TestKernel {
@@ -58,6 +58,8 @@ export interface StartOptions {
   dataDir?: string;
   schema?: string;
   env?: Record<string, string>;
+  /** The kernel's logger (default: the config's level on stdout), to capture log lines. */
+  logger?: Logger;
   /** Register extra routes before the kernel mounts its routers. */
   beforeStart?(kernel: Kernel): void;
 }
@@ -78,7 +80,7 @@ export async function startKernel(options: StartOptions = {}): Promise<TestKerne
     ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: freshRedisPrefix(), RUN_JOBS: 'true' } : {}),
     ...options.env,
   });
-  const kernel = createKernel({ config, logger: createLogger(config.logLevel), pgliteTemplateDir: testTemplateDir(), ...(schema ? { databaseSchema: schema } : {}) });
+  const kernel = createKernel({ config, logger: options.logger ?? createLogger(config.logLevel), pgliteTemplateDir: testTemplateDir(), ...(schema ? { databaseSchema: schema } : {}) });
   options.beforeStart?.(kernel);
   await kernel.start();
   return { kernel, url: kernel.url, dataDir, schema, api: apiClient(kernel.url), stop: () => stopAndClean(kernel, dataDir, schema) };

@@ -48,3 +48,25 @@ export async function uploadPlugin(api: ApiClient, token: string, tarball: Buffe
   form.append('file', new Blob([new Uint8Array(tarball)], { type: 'application/gzip' }), filename);
   return api('POST', '/console/api/plugins/upload', { token, form });
 }
+
+/**
+ * Builds a plugin package from inline JavaScript (a hostile plugin written in
+ * the test itself): `tools` maps each tool id to the source of its `invoke`
+ * function. The bundle is the module as given, no SDK inside.
+ */
+export async function buildInlinePlugin(name: string, tools: Record<string, string>, manifestPatch: (m: Record<string, unknown>) => void = () => undefined, version = '0.1.0'): Promise<BuiltPlugin> {
+  const dir = mkdtempSync(join(TEST_ROOT, 'plugin-'));
+  const manifest: Record<string, unknown> = {
+    apiVersion: '^1.0.0',
+    contributes: { tools: Object.keys(tools).map((id) => ({ id, name: id, description: `Inline tool ${id}`, parameters: { type: 'object' } })) },
+    permissions: {},
+  };
+  manifestPatch(manifest);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version, description: 'Inline test plugin', type: 'module', main: 'dist/plugin.js', tessera: manifest }, null, 2));
+  mkdirSync(join(dir, 'dist'));
+  const entries = Object.entries(tools).map(([id, source]) => `${JSON.stringify(id)}: { kind: 'tool', invoke: ${source} }`);
+  writeFileSync(join(dir, 'dist', 'plugin.js'), `export default { kind: 'plugin', apiVersion: '1.0.0', tools: { ${entries.join(', ')} }, providers: {}, nodes: {}, vectorStores: {}, documentLoaders: {} };\n`);
+  const file = join(dir, 'package.tgz');
+  await tar.c({ gzip: true, file, cwd: dir, prefix: 'package/', portable: true }, ['package.json', 'dist/plugin.js']);
+  return { name, version, dir, tarball: readFileSync(file) };
+}
