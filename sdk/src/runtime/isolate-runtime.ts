@@ -140,6 +140,7 @@ export class IsolateRuntime extends DispatchRuntime {
       await context.eval(PRELUDE, { timeout: 1000 });
       const dispatch = (await global.get('__tessera_dispatch', { reference: true })) as Loaded['dispatch'];
       const deliver = (await global.get('__tessera_deliver', { reference: true })) as Loaded['deliver'];
+      await context.eval('delete globalThis.__tessera_dispatch; delete globalThis.__tessera_deliver;', { timeout: 1000 });
       const loaded: Loaded = { isolate, context, dispatch, deliver };
       this.instance = loaded;
       const plugin = await isolate.compileModule(this.isolateOptions.code, { filename: `plugin:${this.options.name}` });
@@ -267,7 +268,8 @@ export class IsolateRuntime extends DispatchRuntime {
     const index = this.outstanding.indexOf(task);
     if (index < 0) return;
     this.outstanding.splice(index, 1);
-    const now = instance.isolate.cpuTime;
+    // An isolate disposed by its memory limit has no CPU time to read (reading it throws, and would end the process).
+    const now = instance.isolate.isDisposed ? this.mark : instance.isolate.cpuTime;
     const used = now - this.mark;
     this.mark = now;
     const orphan = this.orphanedAt !== undefined;

@@ -92,9 +92,10 @@ describe('IsolateRuntime execution limits (hostile plugins)', function () {
   it('has no WebAssembly, FinalizationRegistry, Atomics.wait or Atomics.waitAsync: code that would run outside any call', async () => {
     runtime = new IsolateRuntime({
       name: 'wasm@1.0.0',
-      code: bundle(`probe: { kind: 'tool', invoke: () => ({ wasm: typeof WebAssembly, fr: typeof FinalizationRegistry, wait: typeof Atomics.wait, waitAsync: typeof Atomics.waitAsync, weakRef: typeof WeakRef }) }`),
+      code: bundle(`probe: { kind: 'tool', invoke: () => ({ wasm: typeof WebAssembly, fr: typeof FinalizationRegistry, wait: typeof Atomics.wait, waitAsync: typeof Atomics.waitAsync, weakRef: typeof WeakRef, entries: typeof globalThis.__tessera_dispatch + ' ' + typeof globalThis.__tessera_deliver }) }`),
     });
-    expect(await tool('probe')).to.deep.equal({ wasm: 'undefined', fr: 'undefined', wait: 'undefined', waitAsync: 'undefined', weakRef: 'function' });
+    // The host's two ways in are not the plugin's to call either (a forged answer, a request of its own).
+    expect(await tool('probe')).to.deep.equal({ wasm: 'undefined', fr: 'undefined', wait: 'undefined', waitAsync: 'undefined', weakRef: 'function', entries: 'undefined undefined' });
   });
 
   it('stops code after `await WebAssembly.instantiate(…)` from spinning unmetered: the call fails fast and the next call is served', async () => {
