@@ -321,7 +321,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
         registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, publishers: kernel.publishers });
-        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers });
+        registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, marketplace: kernel.marketplace });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, anyKey: serviceKey(kernel.apiKeys, 'any') });
         // Every console route's authority comes from the one table (issue #13).
         applyRoutePolicy(http.console, '/console/api', consoleSession(kernel.sessions));
