@@ -210,7 +210,7 @@ export class IsolateRuntime extends DispatchRuntime {
       this.stats.fastCalls++;
       const before = loaded.isolate.cpuTime;
       loaded.dispatch.applySync(undefined, [seq, json], { timeout: FAST_PATH_BUDGET_MS });
-      this.charge(callId ?? '', loaded.isolate.cpuTime - before);
+      if (!loaded.isolate.isDisposed) this.charge(callId ?? '', loaded.isolate.cpuTime - before);
       return result ?? Promise.resolve();
     } catch (error) {
       // Over budget on the Node thread: replace the isolate, then run the call the slow way.
@@ -224,6 +224,11 @@ export class IsolateRuntime extends DispatchRuntime {
       if (!result && pending) rerun.then(pending.resolve, pending.reject);
       return rerun;
     }
+  }
+
+  /** The isolate's CPU time; an isolate disposed by its memory limit has none to read (reading it throws), so the last mark. */
+  private cpuOf(instance: Loaded): bigint {
+    return instance.isolate.isDisposed ? this.mark : instance.isolate.cpuTime;
   }
 
   private isOpen(owner: string): boolean {
@@ -249,7 +254,7 @@ export class IsolateRuntime extends DispatchRuntime {
     const instance = this.instance;
     if (!instance || (task.kind === 'deliver' && !this.isOpen(task.owner))) return;
     if (this.outstanding.length === 0) {
-      this.mark = instance.isolate.cpuTime;
+      this.mark = this.cpuOf(instance);
       this.orphanedAt = task.owner !== '' && !this.isOpen(task.owner) ? this.mark : undefined;
     }
     this.outstanding.push(task);
@@ -269,7 +274,7 @@ export class IsolateRuntime extends DispatchRuntime {
     if (index < 0) return;
     this.outstanding.splice(index, 1);
     // An isolate disposed by its memory limit has no CPU time to read (reading it throws, and would end the process).
-    const now = instance.isolate.isDisposed ? this.mark : instance.isolate.cpuTime;
+    const now = this.cpuOf(instance);
     const used = now - this.mark;
     this.mark = now;
     const orphan = this.orphanedAt !== undefined;
@@ -365,7 +370,7 @@ export class IsolateRuntime extends DispatchRuntime {
     this.clearTimers(callId);
     if (!this.callCpu.delete(callId)) return;
     // Its task may go on for a while (a loop started after the answer): on its own time from now.
-    if (this.outstanding[0]?.owner === callId && this.orphanedAt === undefined && this.instance) this.orphanedAt = this.instance.isolate.cpuTime;
+    if (this.outstanding[0]?.owner === callId && this.orphanedAt === undefined && this.instance) this.orphanedAt = this.cpuOf(this.instance);
   }
 
   protected override callExpired(callId: string): void {
