@@ -26,6 +26,12 @@ export interface RegistryConfigOptions {
    * in (basic auth).
    */
   readonly allowRegistration?: boolean;
+  /**
+   * Package patterns that only one account may publish or unpublish, e.g.
+   * `{ "@tessera/*": "tessera" }`: the first-party scope stays the seed
+   * account's, whatever publisher accounts the install issues (issue #13).
+   */
+  readonly reservedScopes?: Readonly<Record<string, string>>;
   /** Largest publish request (Verdaccio `max_body_size`). Default `"50mb"`. */
   readonly maxBodySize?: string;
   /** Seconds of validity of the npm tokens Verdaccio issues (JWT). Default: legacy tokens (no expiry). */
@@ -64,7 +70,9 @@ export function buildVerdaccioConfig(options: RegistryConfigOptions): Record<str
       },
     },
     uplinks: {},
+    // Verdaccio takes the first pattern that matches, so reserved scopes come first.
     packages: {
+      ...Object.fromEntries(Object.entries(options.reservedScopes ?? {}).map(([pattern, account]) => [pattern, { access: "$all", publish: account, unpublish: account }])),
       "**": { access: "$all", publish: "$authenticated", unpublish: "$authenticated" },
     },
     middlewares: {

@@ -18,11 +18,10 @@ describe("the embedded registry process", function () {
     await cleanup();
   });
 
-  it("starts in a child process and answers /-/ping within the time budget", async function () {
-    const started = Date.now();
+  // Start-up time is a target of bench/marketplace, not of this test: on a loaded
+  // machine a timed assertion here only measures the load.
+  it("starts in a child process and answers /-/ping", async function () {
     registry = await startTestRegistry();
-    const startupMs = Date.now() - started;
-    expect(startupMs).to.be.below(3_000);
     expect(registry.pid).to.be.a("number").and.not.equal(process.pid);
     expect(registry.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(registry.state).to.equal("running");

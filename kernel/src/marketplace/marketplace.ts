@@ -55,7 +55,7 @@ export function startMarketplace(config: Config, logger: Logger, trust: (publicK
   let state = 'starting';
   const starting = (async () => {
     // Registration closed: accounts exist only if the kernel writes them (seed account, issuePublishToken).
-    registry = await startRegistry({ storageDir, port: config.marketplacePort, logLevel: 'warn', allowRegistration: false });
+    registry = await startRegistry({ storageDir, port: config.marketplacePort, logLevel: 'warn', allowRegistration: false, reservedScopes: { '@tessera/*': SEED_ACCOUNT } });
     const strangers = (await listAccounts(storageDir)).filter((a) => !a.issued && a.name !== SEED_ACCOUNT).map((a) => a.name);
     if (strangers.length) logger.warn({ accounts: strangers, file: join(storageDir, 'htpasswd') }, 'marketplace registry accounts that this install did not issue (self-registered while registration was open, or added by hand) can still publish; remove their lines from htpasswd unless you know them');
     registry.on('restart', () => logger.warn({ pid: registry?.pid }, 'marketplace registry restarted'));

@@ -118,6 +118,9 @@ describe('the embedded marketplace', function () {
     expect(issued.body).to.include({ name: 'olive-tools', registry: t.kernel.marketplace.url });
     const probe = await buildProbePlugin('@olive/probe', '0.1.0');
     expect(await publishTarball(t.kernel.marketplace.url!, issued.body.token, probe.tarball)).to.deep.equal({ name: '@olive/probe', version: '0.1.0' });
+    // The first-party scope stays the seed account's, whatever tokens are issued.
+    const shadow = await buildProbePlugin('@tessera/plugin-openai', '99.0.0');
+    await publishTarball(t.kernel.marketplace.url!, issued.body.token, shadow.tarball).then(() => expect.fail('published into @tessera/'), (error: RegistryHttpError) => expect(error.status).to.be.oneOf([401, 403]));
     const again = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: 'olive-tools' } });
     expect(again.status).to.equal(409);
     expect(again.body.code).to.equal('publisher_account_exists');
