@@ -1,14 +1,18 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findFreePort } from '@tessera/marketplace';
 import { startKernel, type TestKernel } from '../../kernel/test/support/kernel.js';
 import { OpenAiWireServer } from '../../kernel/test/support/openai-server.js';
+import { buildProbePlugin } from '../../kernel/test/support/plugins.js';
 import { collectErrors, hasChromium, launchBrowser, screenshot, CHROMIUM } from './support/browser.js';
 
 const PLUGINS_DIR = fileURLToPath(new URL('../../plugins', import.meta.url));
 const OWNER = { email: 'owner@example.com', name: 'Olive Owner', password: 'correct-horse-1' };
+/** Invited by the owner; never an install admin unless the owner appoints her. */
+const ADA = { email: 'ada@example.com', name: 'Ada Lovelace', password: 'analytical-engine-1' };
 const ANSWER = ['Hello', ' from', ' the', ' fake', ' model', '.'];
 
 /**
@@ -29,6 +33,12 @@ if (!hasChromium()) {
   let errors: string[];
   let appUrl = '';
   let appKey = '';
+  // The invitee's own browser (a second context: her session, not the owner's).
+  let adaContext: BrowserContext | undefined;
+  let ada: Page;
+  let adaErrors: string[] = [];
+  let adaLink = '';
+  let bobLink = '';
 
   before(async function () {
     this.timeout(120_000);
@@ -50,6 +60,7 @@ if (!hasChromium()) {
     if (this.currentTest?.state === 'failed' && page) await screenshot(page, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`, { docs: false, toasts: true }).catch(() => undefined);
   });
   after(async () => {
+    await adaContext?.close();
     await browser?.close();
     await t?.stop();
     await llm?.stop();
@@ -57,7 +68,25 @@ if (!hasChromium()) {
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
   // Toasts stay visible under a modal, where the dialog hides the rest of the page from the accessibility tree.
-  const toast = (text: string | RegExp) => page.locator('.toasts').getByText(text);
+  const toast = (text: string | RegExp, on: Page = page) => on.locator('.toasts').getByText(text);
+  const adaNav = (name: string) => ada.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+  const pendingInvitations = () => page.getByRole('table', { name: 'Pending invitations' });
+  const members = () => page.getByRole('table', { name: 'Members' });
+
+  /** Invites `email` with `role` from the invite dialog and returns the activation link shown to pass on (no mailer here). */
+  async function invite(email: string, role: string, shot?: string): Promise<string> {
+    await page.getByRole('button', { name: 'Invite members' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invite members' });
+    await dialog.getByLabel('Emails').fill(email);
+    await dialog.getByLabel('Role').selectOption(role);
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+    await dialog.getByTestId('invite-results').getByText('Link to share').waitFor();
+    const link = (await dialog.getByTestId('invite-link').innerText()).trim();
+    if (shot) await screenshot(page, shot);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    return new URL(link).pathname + new URL(link).search;
+  }
 
   it('sends a fresh install to first-run setup, which creates the owner and signs in', async () => {
     await page.goto(`${t.url}/`);
@@ -220,6 +249,8 @@ if (!hasChromium()) {
     await page.getByRole('textbox', { name: 'Expression' }).fill('2 ^ 10');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByTestId('tool-result').getByText('1024').waitFor();
+    // Each version with who vouches for it: the marketplace's first-party signature.
+    await page.getByRole('table', { name: 'Installed versions' }).locator('tr', { hasText: 'Signed' }).getByText('Tessera (first-party)').waitFor();
     await screenshot(page, 'plugin-detail');
   });
 
@@ -237,17 +268,53 @@ if (!hasChromium()) {
     await toast('@tessera/plugin-calculator enabled.').waitFor();
   });
 
-  it('invites a member with a role and shows the activation link', async () => {
+  it('invites a member: the invitation is pending, with its link to pass on, and nobody joins yet', async () => {
     await nav('Workspace & members').click();
-    await page.getByRole('button', { name: 'Invite members' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Invite members' });
-    await dialog.getByLabel('Emails').fill('ada@example.com');
-    await dialog.getByLabel('Role').selectOption('editor');
-    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
-    await dialog.getByText(/\/activate\?token=/).waitFor();
-    await screenshot(page, 'workspace-invite');
-    await page.keyboard.press('Escape');
-    await page.locator('tr', { hasText: 'ada@example.com' }).getByText('Invited').waitFor();
+    await page.getByTestId('no-invitations').waitFor();
+    adaLink = await invite(ADA.email, 'editor', 'workspace-invite');
+    expect(adaLink).to.match(/^\/activate\?email=ada%40example\.com&token=[\w-]+/);
+    await pendingInvitations().locator('tr', { hasText: ADA.email }).getByText('Editor').waitFor();
+    // Invitations no longer add members: Ada is listed once she has accepted.
+    expect(await members().locator('tr', { hasText: ADA.email }).count()).to.equal(0);
+  });
+
+  it('lists a second invitation as pending, then revokes it after confirming', async () => {
+    bobLink = await invite('bob@example.com', 'normal');
+    const bob = pendingInvitations().locator('tr', { hasText: 'bob@example.com' });
+    await bob.waitFor();
+    await screenshot(page, 'workspace-invitations');
+    await page.getByRole('button', { name: 'Revoke the invitation for bob@example.com' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Revoke invitation' });
+    await confirm.getByText('The link stops working at once.').waitFor();
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await toast('Invitation for bob@example.com revoked.').waitFor();
+    await bob.waitFor({ state: 'detached' });
+    await pendingInvitations().locator('tr', { hasText: ADA.email }).waitFor();
+  });
+
+  it('refuses a revoked link; a new address activates from its link and only then is a member', async () => {
+    adaContext = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 860 } });
+    ada = await adaContext.newPage();
+    ada.setDefaultTimeout(20_000);
+    adaErrors = collectErrors(ada);
+    await ada.goto(`${t.url}${bobLink}`);
+    await ada.getByRole('alert').getByText('This invitation link is invalid, was revoked, or has expired.').waitFor();
+    await ada.goto(`${t.url}${adaLink}`);
+    await ada.getByText(/You were invited to .+\. Choose your name and password\./).waitFor();
+    expect(await ada.getByLabel('Email').inputValue()).to.equal(ADA.email);
+    await ada.getByLabel('Name').fill(ADA.name);
+    await ada.getByLabel('Password').fill(ADA.password);
+    await screenshot(ada, 'activate');
+    await ada.getByRole('button', { name: 'Activate account' }).click();
+    await ada.waitForURL('**/apps');
+    await toast(/^You joined /, ada).waitFor();
+    await adaNav('Apps').waitFor();
+    // An editor, and no install role: no System page.
+    expect(await adaNav('System').count()).to.equal(0);
+
+    await page.reload();
+    await members().locator('tr', { hasText: ADA.email }).waitFor();
+    await page.getByTestId('no-invitations').waitFor();
     await screenshot(page, 'workspace');
   });
 
@@ -263,6 +330,86 @@ if (!hasChromium()) {
     await page.getByRole('menuitemradio', { name: /Olive/ }).click();
     await page.getByRole('link', { name: /Support bot/ }).waitFor();
     await screenshot(page, 'apps');
+  });
+
+  it('invites an existing account, which signs in and then accepts', async () => {
+    await page.getByRole('button', { name: /^Workspace: / }).click();
+    await page.getByRole('menuitemradio', { name: /Lab/ }).click();
+    await page.getByRole('button', { name: 'Workspace: Lab. Switch workspace' }).waitFor();
+    await nav('Workspace & members').click();
+    const link = await invite(ADA.email, 'editor');
+    await page.getByRole('button', { name: /^Workspace: / }).click();
+    await page.getByRole('menuitemradio', { name: /Olive/ }).click();
+    await page.getByRole('link', { name: /Support bot/ }).waitFor();
+
+    await ada.getByRole('button', { name: 'Account menu' }).click();
+    await ada.getByRole('menuitem', { name: 'Sign out' }).click();
+    await ada.waitForURL('**/login');
+    await ada.goto(`${t.url}${link}`);
+    await ada.getByText('ada@example.com already has a Tessera account. Sign in with it to accept the invitation.').waitFor();
+    await screenshot(ada, 'activate-existing');
+    await ada.getByRole('button', { name: 'Sign in to accept' }).click();
+    await ada.waitForURL('**/login?**');
+    expect(await ada.getByLabel('Email').inputValue()).to.equal(ADA.email);
+    await ada.getByLabel('Password').fill(ADA.password);
+    await ada.getByRole('button', { name: 'Sign in' }).click();
+    // Back on the link, the invitation is accepted for the signed-in account.
+    await ada.waitForURL('**/apps');
+    await toast('You joined Lab.', ada).waitFor();
+    await ada.getByRole('button', { name: 'Workspace: Lab. Switch workspace' }).waitFor();
+  });
+
+  it('hides what a non-admin cannot do: plugin upload, the System page, creating a workspace', async () => {
+    await adaNav('Plugins').click();
+    await ada.getByRole('heading', { name: 'Plugins' }).waitFor();
+    await ada.getByRole('link', { name: 'Browse marketplace' }).first().waitFor();
+    expect(await ada.getByRole('button', { name: 'Upload tarball' }).count()).to.equal(0);
+    await ada.goto(`${t.url}/system`);
+    await ada.waitForURL('**/apps');
+    await ada.getByRole('button', { name: /^Workspace: / }).click();
+    const create = ada.getByRole('menuitem', { name: /New workspace/ });
+    expect(await create.getAttribute('aria-disabled')).to.equal('true');
+    await ada.getByText('On this install only install admins create workspaces.', { exact: false }).waitFor();
+    await screenshot(ada, 'workspace-create-restricted');
+    await ada.keyboard.press('Escape');
+  });
+
+  it('on the System page, the install owner opens workspace creation to every account', async () => {
+    await nav('System').click();
+    await page.getByRole('heading', { name: 'System', exact: true }).waitFor();
+    const accounts = page.getByRole('table', { name: 'Accounts' });
+    await accounts.locator('tr', { hasText: OWNER.email }).getByText('Install owner').waitFor();
+    await accounts.locator('tr', { hasText: ADA.email }).waitFor();
+    expect(await page.getByRole('radio', { name: /Install admins only/ }).isChecked()).to.equal(true);
+    await page.getByRole('radio', { name: /Anyone signed in/ }).check();
+    await toast('Anyone signed in may now create workspaces.').waitFor();
+    await page.getByRole('heading', { name: 'Trusted publishers' }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'system-settings');
+
+    await ada.reload();
+    await ada.getByRole('button', { name: /^Workspace: / }).click();
+    await ada.getByRole('menuitem', { name: /New workspace/ }).click();
+    const dialog = ada.getByRole('dialog', { name: 'New workspace' });
+    await dialog.getByLabel('Workspace name').fill('Ada lab');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await ada.getByRole('button', { name: 'Workspace: Ada lab. Switch workspace' }).waitFor();
+
+    await page.getByRole('radio', { name: /Install admins only/ }).check();
+    await toast('Only install admins may now create workspaces.').waitFor();
+  });
+
+  it('lets the install owner appoint an install admin, who then sees the System page', async () => {
+    await page.getByRole('switch', { name: 'Install admin: ada@example.com' }).click();
+    await toast('Ada Lovelace is now an install admin.').waitFor();
+    await ada.reload();
+    await adaNav('System').click();
+    await ada.getByRole('table', { name: 'Accounts' }).locator('tr', { hasText: ADA.email }).getByText('Install admin').waitFor();
+    // Only the install owner appoints admins.
+    expect(await ada.getByRole('switch', { name: /^Install admin:/ }).count()).to.equal(0);
+    await ada.getByRole('heading', { name: 'Trusted publishers' }).waitFor();
+    await page.getByRole('switch', { name: 'Install admin: ada@example.com' }).click();
+    await toast('Ada Lovelace is no longer an install admin.').waitFor();
   });
 
   it('exports an app as DSL and imports it as a new app', async () => {
@@ -308,7 +455,41 @@ if (!hasChromium()) {
     await page.getByLabel('语言').selectOption('en');
   });
 
+  it('shows who published each version and offers an upgrade with its publisher (uploads by the install owner)', async () => {
+    const dir = fileURLToPath(new URL('../test-artifacts', import.meta.url));
+    const files = [];
+    for (const version of ['1.0.0', '1.1.0']) {
+      const built = await buildProbePlugin('@acme/probe', version);
+      const file = join(dir, `acme-probe-${version}.tgz`);
+      await writeFile(file, built.tarball);
+      files.push(file);
+    }
+    await nav('Plugins').click();
+    await page.locator('input[type="file"]').setInputFiles(files[0]!);
+    await toast('@acme/probe@1.0.0 installed. Enable it to use it here.').waitFor();
+    await page.locator('tr', { hasText: '@acme/probe' }).getByRole('link').click();
+    await page.getByRole('table', { name: 'Installed versions' }).locator('tr', { hasText: 'Unsigned' }).getByText('uploaded to this install').waitFor();
+    await page.getByRole('button', { name: 'Enable in this workspace' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Grant and enable' }).click();
+    await toast('@acme/probe enabled.').waitFor();
+
+    await nav('Plugins').click();
+    await page.locator('input[type="file"]').setInputFiles(files[1]!);
+    await toast('@acme/probe@1.1.0 installed. Enable it to use it here.').waitFor();
+    await page.locator('tr', { hasText: '@acme/probe' }).getByRole('link').click();
+    // The workspace stays on 1.0.0 until its admin moves; the offer names who published 1.1.0.
+    const offer = page.getByTestId('upgrade-offer');
+    await offer.getByText('1.1.0 available').waitFor();
+    await offer.getByText(/unsigned, uploaded to this install/).waitFor();
+    await screenshot(page, 'plugin-upgrade');
+    await offer.getByRole('button', { name: 'Upgrade to 1.1.0' }).click();
+    await toast('@acme/probe switched version.').waitFor();
+    await offer.waitFor({ state: 'detached' });
+    await page.getByRole('table', { name: 'Installed versions' }).locator('tr', { hasText: '1.1.0' }).getByText('runs here').waitFor();
+  });
+
   it('logged no browser errors (no CSP violations, no uncaught exceptions)', () => {
     expect(errors).to.deep.equal([]);
+    expect(adaErrors).to.deep.equal([]);
   });
 });

@@ -34,8 +34,81 @@ export interface Member {
 export interface InvitationResult {
   status: 'success' | 'failed';
   email: string;
+  /** The activation link's path when no mailer sent it (the inviter passes it on); absent when it was emailed. */
   url?: string;
   message?: string;
+}
+
+/** An open invitation of the current workspace (`GET /workspaces/current/invitations`). */
+export interface Invitation {
+  id: string;
+  email: string;
+  role: Role;
+  /** The inviter's email. */
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** `GET /activate/check`: whom an invitation link is for. */
+export interface InvitationInfo {
+  workspace_id: string;
+  workspace_name: string;
+  email: string;
+  /** The address already has an active account: sign in and accept, instead of activating. */
+  account_exists: boolean;
+}
+
+/** `POST /invitations/accept`. */
+export interface AcceptedInvitation {
+  result: string;
+  workspace: { id: string; name: string; status: string; role: Role };
+}
+
+export type InstallRole = 'owner' | 'admin';
+
+/**
+ * Permission names the console asks about. Which role holds which is the
+ * kernel's business: `GET /account/authority` answers with the caller's own.
+ */
+export type WorkspacePermission =
+  | 'workspace.view' | 'workspace.manage' | 'members.view' | 'members.manage' | 'providers.manage'
+  | 'plugins.manage' | 'plugins.use' | 'apps.view' | 'apps.edit' | 'datasets.view' | 'datasets.edit' | 'dataset_keys.manage';
+export type InstallPermission = 'install.plugins' | 'install.marketplace' | 'install.settings' | 'install.admins' | 'install.workspaces';
+
+/** `GET /account/authority`: what the caller may do in its current workspace and on the install. */
+export interface Authority {
+  workspace_id: string;
+  role: Role;
+  install_role: InstallRole | null;
+  permissions: string[];
+  install_permissions: string[];
+  can_create_workspace: boolean;
+}
+
+export type WorkspaceCreation = 'open' | 'admins_only';
+
+export interface SystemSettings {
+  workspace_creation: WorkspaceCreation;
+}
+
+/** An account of the install (`GET /system/accounts`). */
+export interface InstallAccount {
+  id: string;
+  email: string;
+  name: string;
+  status: string;
+  install_role: InstallRole | null;
+  last_login_at: number | null;
+  created_at: number;
+}
+
+export interface TrustedPublisher {
+  keyid: string;
+  public_key: string;
+  name: string;
+  first_party: boolean;
+  created_at: number;
 }
 
 /** A JSON Schema, as far as the forms need it. */
@@ -124,7 +197,22 @@ export interface Contributions {
   [group: string]: unknown;
 }
 
-export interface Plugin {
+/** Who vouches for a plugin version: its signer (a trusted key id or `first-party`) and how it got here. */
+export interface PublisherInfo {
+  signer: string | null;
+  /** The signer's display name; null when unsigned. */
+  publisher: string | null;
+  signed: boolean;
+  /** `marketplace`, `upload`, `bundled`, or `file`/`folder` (the command line). */
+  source: string;
+}
+
+export interface PluginVersion extends PublisherInfo {
+  version: string;
+  installed_at: number;
+}
+
+export interface Plugin extends PublisherInfo {
   name: string;
   version: string;
   description: string;
@@ -133,6 +221,10 @@ export interface Plugin {
   permissions: DeclaredPermissions;
   credentials_schema: JsonSchema | null;
   installed_versions: string[];
+  /** Newest first. */
+  versions: PluginVersion[];
+  /** A newer version installed on this Tessera; the workspace stays where it is until its admin moves. */
+  upgrade_available: (PublisherInfo & { version: string }) | null;
   installation: null | {
     version: string;
     previous_version?: string | null;

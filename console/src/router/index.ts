@@ -12,6 +12,8 @@ declare module 'vue-router' {
     public?: boolean;
     /** i18n key of the page title. */
     title?: string;
+    /** The install level: only for install owners and admins (GET /account/authority). */
+    install?: boolean;
   }
 }
 
@@ -40,6 +42,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/marketplace', name: 'marketplace', component: () => import('@/views/MarketplaceView.vue'), meta: { title: 'nav.marketplace' } },
   { path: '/marketplace/:name', name: 'marketplace-plugin', component: () => import('@/views/MarketplaceDetailView.vue'), props: true, meta: { title: 'nav.marketplace' } },
   { path: '/workspace', name: 'workspace', component: () => import('@/views/WorkspaceView.vue'), meta: { title: 'nav.workspace' } },
+  { path: '/system', name: 'system', component: () => import('@/views/SystemView.vue'), meta: { title: 'nav.system', install: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } },
 ];
 
@@ -68,5 +71,6 @@ router.beforeEach(async (to) => {
       if (!getTokens()) return { name: 'login' };
     }
   }
+  if (to.meta.install && !workspace.installRole) return { name: 'apps' };
   return true;
 });

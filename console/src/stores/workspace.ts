@@ -1,33 +1,37 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
-import type { InvitationResult, Member, Role, Workspace } from '@/api/types';
+import type { AcceptedInvitation, Authority, InstallPermission, Invitation, InvitationResult, Member, Role, Workspace, WorkspacePermission } from '@/api/types';
 
-/** What each role may do — the kernel's table (kernel/src/identity/roles.ts), used to hide what a role cannot do. */
-const GRANTS: Record<string, Role[]> = {
-  'workspace.manage': ['owner', 'admin'],
-  'members.manage': ['owner', 'admin'],
-  'providers.manage': ['owner', 'admin'],
-  'plugins.manage': ['owner', 'admin'],
-  'plugins.use': ['owner', 'admin', 'editor'],
-  'apps.view': ['owner', 'admin', 'editor', 'normal'],
-  'apps.edit': ['owner', 'admin', 'editor'],
-};
-export type Permission = keyof typeof GRANTS;
-
-/** Workspaces the caller belongs to, the current one, its members and roles. */
+/**
+ * Workspaces the caller belongs to, the current one, its members and
+ * invitations, and what the caller may do — asked of the kernel
+ * (`GET /account/authority`), so the console keeps no copy of the role tables.
+ */
 export const useWorkspaceStore = defineStore('workspace', () => {
   const workspaces = ref<Workspace[]>([]);
   const current = ref<Workspace | null>(null);
   const members = ref<Member[]>([]);
+  const invitations = ref<Invitation[]>([]);
+  const authority = ref<Authority | null>(null);
 
   const role = computed<Role | null>(() => current.value?.role ?? null);
-  const can = (permission: Permission) => !!role.value && (GRANTS[permission] ?? []).includes(role.value);
+  const installRole = computed(() => authority.value?.install_role ?? null);
+  const canCreateWorkspace = computed(() => authority.value?.can_create_workspace === true);
+  /** A workspace permission of the caller in the current workspace. */
+  const can = (permission: WorkspacePermission) => !!authority.value?.permissions.includes(permission);
+  /** An install permission (install owner and admins only). */
+  const canInstall = (permission: InstallPermission) => !!authority.value?.install_permissions.includes(permission);
+
+  async function loadAuthority() {
+    authority.value = await api.get<Authority>('/account/authority');
+  }
 
   async function load() {
-    const [list, cur] = await Promise.all([api.get<{ workspaces: Workspace[] }>('/workspaces'), api.get<Workspace>('/workspaces/current')]);
+    const [list, cur, auth] = await Promise.all([api.get<{ workspaces: Workspace[] }>('/workspaces'), api.get<Workspace>('/workspaces/current'), api.get<Authority>('/account/authority')]);
     workspaces.value = list.workspaces;
     current.value = cur;
+    authority.value = auth;
   }
 
   async function switchTo(id: string) {
@@ -49,10 +53,27 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     members.value = (await api.get<{ accounts: Member[] }>('/workspaces/current/members')).accounts;
   }
 
+  async function loadInvitations() {
+    invitations.value = (await api.get<{ data: Invitation[] }>('/workspaces/current/invitations')).data;
+  }
+
+  /** Invites by email: nobody joins until they accept, so only the invitations change. */
   async function invite(emails: string[], role: Role) {
     const res = await api.post<{ invitation_results: InvitationResult[] }>('/workspaces/current/members/invite-email', { emails, role });
-    await loadMembers();
+    await loadInvitations();
     return res.invitation_results;
+  }
+
+  async function revokeInvitation(id: string) {
+    await api.del(`/workspaces/current/invitations/${id}`);
+    await loadInvitations();
+  }
+
+  /** A signed-in account accepts an invitation sent to its address; the workspace becomes its current one. */
+  async function acceptInvitation(token: string) {
+    const res = await api.post<AcceptedInvitation>('/invitations/accept', { token });
+    await load();
+    return res.workspace;
   }
 
   async function updateRole(id: string, role: Role) {
@@ -69,7 +90,12 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     workspaces.value = [];
     current.value = null;
     members.value = [];
+    invitations.value = [];
+    authority.value = null;
   }
 
-  return { workspaces, current, members, role, can, load, switchTo, create, rename, loadMembers, invite, updateRole, removeMember, reset };
+  return {
+    workspaces, current, members, invitations, authority, role, installRole, canCreateWorkspace, can, canInstall,
+    load, loadAuthority, switchTo, create, rename, loadMembers, loadInvitations, invite, revokeInvitation, acceptInvitation, updateRole, removeMember, reset,
+  };
 });
