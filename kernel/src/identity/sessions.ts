@@ -58,7 +58,10 @@ export class Sessions {
       await attempt.refund(); // not a guess: the check itself failed
       throw error;
     }
-    if (!account || !ok) throw new TesseraError(401, 'authentication_failed', 'Invalid email or password.');
+    if (!account || !ok) {
+      await attempt.failed();
+      throw new TesseraError(401, 'authentication_failed', 'Invalid email or password.');
+    }
     await attempt.succeeded();
     if (account.status === 'banned') throw new ForbiddenError('This account has been banned.', 'account_banned');
     if (account.status !== 'active') throw new ForbiddenError('This account has not been activated yet.', 'account_not_activated');

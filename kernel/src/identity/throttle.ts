@@ -53,6 +53,8 @@ export interface ThrottleStore {
   take(buckets: readonly StoreBucket[], now: number, maxMs: number): Promise<number>;
   /** Takes back one counted failure from each bucket (the attempt was not a failure). */
   refund(keys: readonly string[]): Promise<void>;
+  /** Moves the last failure of each existing bucket to `now` (when the guess was found wrong: a slow check does not shorten the wait). */
+  touch(keys: readonly string[], now: number): Promise<void>;
   clear(keys: readonly string[]): Promise<void>;
   remember(keys: readonly string[], ttlMs: number): Promise<void>;
   /** Which of `keys` are remembered. */
@@ -99,6 +101,13 @@ export class MemoryThrottleStore implements ThrottleStore {
     for (const key of keys) {
       const state = this.buckets.get(key);
       if (state) state.failures = Math.max(0, state.failures - 1);
+    }
+  }
+
+  async touch(keys: readonly string[], now: number): Promise<void> {
+    for (const key of keys) {
+      const state = this.buckets.get(key);
+      if (state) state.last = Math.max(state.last, now);
     }
   }
 
@@ -175,9 +184,19 @@ end
 return 0
 `;
 
+/** KEYS: buckets; ARGV: now. */
+const TOUCH = `
+for _, key in ipairs(KEYS) do
+  local last = tonumber(redis.call('HGET', key, 'last'))
+  if last and last < tonumber(ARGV[1]) then redis.call('HSET', key, 'last', ARGV[1]) end
+end
+return 0
+`;
+
 type ThrottleRedis = Redis & {
   throttleTake(numKeys: number, ...args: Array<string | number>): Promise<number>;
   throttleRefund(numKeys: number, ...keys: string[]): Promise<number>;
+  throttleTouch(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
 /** The throttle's state in Redis: every API process sees the same buckets. */
@@ -189,6 +208,7 @@ export class RedisThrottleStore implements ThrottleStore {
     const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
     redis.defineCommand('throttleTake', { lua: TAKE });
     redis.defineCommand('throttleRefund', { lua: REFUND });
+    redis.defineCommand('throttleTouch', { lua: TOUCH });
     await redis.connect();
     return new RedisThrottleStore(redis as ThrottleRedis, prefix);
   }
@@ -205,6 +225,10 @@ export class RedisThrottleStore implements ThrottleStore {
 
   async refund(keys: readonly string[]): Promise<void> {
     if (keys.length) await this.redis.throttleRefund(keys.length, ...keys.map((k) => this.keyOf(k)));
+  }
+
+  async touch(keys: readonly string[], now: number): Promise<void> {
+    if (keys.length) await this.redis.throttleTouch(keys.length, ...keys.map((k) => this.keyOf(k)), now);
   }
 
   async clear(keys: readonly string[]): Promise<void> {
@@ -262,6 +286,8 @@ export function setDeviceCookie(ctx: Context, client: ThrottleClient): void {
 export interface Attempt {
   /** The credentials were right: the subject's bucket is cleared, the address's attempt refunded (and, for a login, the client remembered). */
   succeeded(): Promise<void>;
+  /** The guess was wrong: it stays counted, and the wait runs from now. */
+  failed(): Promise<void>;
   /** It was not a guess at all (a server error, an invalid new password): every bucket gets its attempt back. */
   refund(): Promise<void>;
 }
@@ -330,6 +356,7 @@ export class Throttle {
         if (addressKeyName) await this.store.refund([addressKeyName]);
         if (known.length) await this.store.remember(known, KNOWN_CLIENT_TTL_MS);
       }),
+      failed: once(() => this.store.touch(keys, this.clock())),
       refund: once(() => this.store.refund(keys)),
     };
   }
@@ -341,7 +368,7 @@ export class Throttle {
     try {
       result = await run();
     } catch (error) {
-      if (!isFailure(error)) await attempt.refund();
+      await (isFailure(error) ? attempt.failed() : attempt.refund());
       throw error;
     }
     await attempt.succeeded();

@@ -68,6 +68,16 @@ function throttleSuite(name: string, makeStore: () => Promise<ThrottleStore>) {
       expect(await tryOnce(throttle, here, 'c@example.com')).to.equal(1);
     });
 
+    it('measures the wait from when a guess was found wrong, so a slow password check does not shorten it', async () => {
+      for (let i = 0; i < 3; i++) {
+        const attempt = await throttle.begin('login', here, 'slow@example.com');
+        now += 5000; // the check takes longer than the first wait
+        await attempt.failed();
+      }
+      now += 500;
+      expect(await tryOnce(throttle, here, 'slow@example.com')).to.equal(1);
+    });
+
     it('limits one address across many accounts (a spray), but not other addresses', async () => {
       const sprayer: ThrottleClient = { address: '10.6.6.6' };
       for (let i = 0; i < 5; i++) expect(await tryOnce(throttle, sprayer, `user${i}@example.com`)).to.equal(0);
