@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { PluginError } from '../../src/errors.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { IsolateRuntime, type CallScope } from '../../src/runtime/isolate-runtime.js';
+import { NodeRuntime } from '../../src/runtime/node-runtime.js';
 import { createMemoryCapabilities } from '../../src/testing/memory-capabilities.js';
 
 /**
@@ -239,5 +243,24 @@ describe('IsolateRuntime execution limits (hostile plugins)', function () {
     const error = await failure(runtime.activate());
     expect(error.code).to.equal('plugin_timeout');
     expect(Date.now() - begun).to.be.below(1500);
+  });
+});
+
+describe('NodeRuntime wall-clock limit', function () {
+  this.timeout(20_000);
+  it('fails a call that never settles with plugin_timeout, as an isolate does', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'tessera-limits-'));
+    const runtime = new NodeRuntime({ name: 'node-hang@1.0.0', cacheDir, callTimeoutMs: 300, code: bundle(`hang: { kind: 'tool', invoke: () => new Promise(() => {}) }, ok: { kind: 'tool', invoke: () => 'ok' }`) });
+    const scope: CallScope = { workspaceId: 'ws-1', capabilities: createMemoryCapabilities() };
+    try {
+      const begun = Date.now();
+      const error = await failure(runtime.call({ group: 'tools', id: 'hang', method: 'invoke' }, [{}], scope));
+      expect(error.code).to.equal('plugin_timeout');
+      expect(Date.now() - begun).to.be.within(250, 1500);
+      expect(await runtime.call({ group: 'tools', id: 'ok', method: 'invoke' }, [{}], scope)).to.equal('ok');
+    } finally {
+      await runtime.dispose();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 });
