@@ -78,7 +78,8 @@ export function registerIdentityRoutes(router: Router, deps: IdentityDeps): void
   });
   router.post('/invitations/accept', async (ctx) => {
     const body = parse(Accept, ctx.request.body);
-    ctx.body = { result: 'success', workspace: await workspaces.accept(authOf(ctx), body.token) };
+    // Token guessing by a signed-in account is throttled like activation.
+    ctx.body = { result: 'success', workspace: await deps.throttle.guard('activate', clientOf(ctx), undefined, () => workspaces.accept(authOf(ctx), body.token), invitationGuess) };
   });
 
   router.get('/account/profile', async (ctx) => {

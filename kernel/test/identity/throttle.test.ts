@@ -181,6 +181,16 @@ describe('login brute-force limits over HTTP', () => {
     const { token } = await setupOrLogin(t);
     await addMember(t.api, token, 'invited@example.com', 'editor');
   });
+
+  it('limits guessing invitation tokens by a signed-in account (invitations/accept) the same way', async () => {
+    const { token } = await setupOrLogin(t);
+    const guesser = new ClientAt(t.url, '127.0.0.31');
+    const auth = { Authorization: `Bearer ${token}` };
+    for (let i = 0; i < 6; i++) expect((await guesser.call('POST', '/console/api/invitations/accept', { token: `guess${i}` }, auth)).body.code).to.equal('invalid_invitation');
+    const res = await guesser.call('POST', '/console/api/invitations/accept', { token: 'guess-last' }, auth);
+    expect(res.status).to.equal(429);
+    expect(res.body.code).to.equal('activation_rate_limited');
+  });
 });
 
 async function setupOrLogin(t: TestKernel) {
