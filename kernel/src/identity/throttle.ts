@@ -3,7 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import type { LoginThrottleConfig } from '../boot/config.js';
-import { TooManyRequestsError } from '../errors.js';
+import { TooManyRequestsError, UnavailableError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
 
 /**
@@ -205,7 +205,10 @@ export class RedisThrottleStore implements ThrottleStore {
 
   static async connect(url: string, prefix: string): Promise<RedisThrottleStore> {
     const { Redis } = await import('ioredis');
-    const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+    // While Redis is unreachable, commands fail at once (no offline queue) or within
+    // two seconds, and the caller gets 503 redis_unavailable instead of a long wait and a 500.
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, enableOfflineQueue: false, commandTimeout: 2000 });
+    redis.on('error', () => undefined); // reported per request, as redis_unavailable
     redis.defineCommand('throttleTake', { lua: TAKE });
     redis.defineCommand('throttleRefund', { lua: REFUND });
     redis.defineCommand('throttleTouch', { lua: TOUCH });
@@ -217,33 +220,41 @@ export class RedisThrottleStore implements ThrottleStore {
     return `${this.prefix}:${key}`;
   }
 
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new UnavailableError(`The login throttle's Redis is unavailable: ${(error as Error).message}`, 'redis_unavailable');
+    }
+  }
+
   async take(buckets: readonly StoreBucket[], now: number, maxMs: number): Promise<number> {
     if (buckets.length === 0) return 0;
     const args = buckets.flatMap((b) => [b.free, b.baseMs]);
-    return Number(await this.redis.throttleTake(buckets.length, ...buckets.map((b) => this.keyOf(b.key)), now, maxMs, BUCKET_TTL_MS, ...args));
+    return Number(await this.run(() => this.redis.throttleTake(buckets.length, ...buckets.map((b) => this.keyOf(b.key)), now, maxMs, BUCKET_TTL_MS, ...args)));
   }
 
   async refund(keys: readonly string[]): Promise<void> {
-    if (keys.length) await this.redis.throttleRefund(keys.length, ...keys.map((k) => this.keyOf(k)));
+    if (keys.length) await this.run(() => this.redis.throttleRefund(keys.length, ...keys.map((k) => this.keyOf(k))));
   }
 
   async touch(keys: readonly string[], now: number): Promise<void> {
-    if (keys.length) await this.redis.throttleTouch(keys.length, ...keys.map((k) => this.keyOf(k)), now);
+    if (keys.length) await this.run(() => this.redis.throttleTouch(keys.length, ...keys.map((k) => this.keyOf(k)), now));
   }
 
   async clear(keys: readonly string[]): Promise<void> {
-    if (keys.length) await this.redis.del(...keys.map((k) => this.keyOf(k)));
+    if (keys.length) await this.run(() => this.redis.del(...keys.map((k) => this.keyOf(k))));
   }
 
   async remember(keys: readonly string[], ttlMs: number): Promise<void> {
     const multi = this.redis.multi();
     for (const key of keys) multi.set(this.keyOf(key), '1', 'PX', ttlMs);
-    await multi.exec();
+    await this.run(() => multi.exec());
   }
 
   async known(keys: readonly string[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const values = await this.redis.mget(...keys.map((k) => this.keyOf(k)));
+    const values = await this.run(() => this.redis.mget(...keys.map((k) => this.keyOf(k))));
     return values.map((v) => v !== null);
   }
 

@@ -221,6 +221,18 @@ describe('client addresses behind a proxy (TRUST_PROXY)', () => {
   });
 });
 
+describeWith('redis', 'the throttle without its Redis', () => {
+  it('answers 503 redis_unavailable at once instead of waiting for Redis', async () => {
+    const store = await RedisThrottleStore.connect(TEST_REDIS_URL!, freshRedisPrefix());
+    await store.close();
+    const started = Date.now();
+    const error = await store.take([{ key: 'k', free: 5, baseMs: 1000 }], Date.now(), 60_000).then(() => undefined, (e: unknown) => e as { code?: string; status?: number });
+    expect(error?.code).to.equal('redis_unavailable');
+    expect(error?.status).to.equal(503);
+    expect(Date.now() - started).to.be.below(2_500);
+  });
+});
+
 describeWith('redis', 'login limits shared by two API processes (PostgreSQL + Redis)', () => {
   let a: TestKernel;
   let b: TestKernel;
