@@ -29,6 +29,7 @@ import type { JsonValue } from "./json.js";
  * - `plugin_invalid_definition` — the plugin's own code or definition is broken (HTTP 500).
  * - `plugin_bad_output` — the plugin returned something that is not JSON or not of the declared shape (HTTP 502).
  * - `plugin_out_of_memory` — the plugin's isolate hit its memory cap and was disposed (HTTP 507).
+ * - `plugin_crashed` — the plugin-host process running the plugin died during the call; it is restarted for the next one (HTTP 503).
  * - `plugin_internal_error` — anything else (HTTP 500).
  */
 export type PluginErrorCode =
@@ -46,6 +47,7 @@ export type PluginErrorCode =
   | "plugin_invalid_definition"
   | "plugin_bad_output"
   | "plugin_out_of_memory"
+  | "plugin_crashed"
   | "plugin_internal_error";
 
 const STATUS: Readonly<Record<PluginErrorCode, number>> = {
@@ -63,6 +65,7 @@ const STATUS: Readonly<Record<PluginErrorCode, number>> = {
   plugin_invalid_definition: 500,
   plugin_bad_output: 502,
   plugin_out_of_memory: 507,
+  plugin_crashed: 503,
   plugin_internal_error: 500,
 };
 

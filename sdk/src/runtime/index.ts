@@ -14,3 +14,4 @@ export * from './guarded-fetch.js';
 export { DEFAULT_BRIDGE_LIMITS, type BridgeLimits } from './bridge-limits.js';
 export { linkSignals } from './signals.js';
 export { classifyAddress, classifyHostname, isLocalhostName, parseAllowPrivate, parseStrictAddress } from './address-policy.js';
+export { PluginHostProcess, ProcessIsolateRuntime, sharedPluginHostProcess, type PluginHostProcessOptions, type ProcessIsolateRuntimeOptions } from './process-runtime.js';
