@@ -22,6 +22,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/apps' },
   { path: '/setup', name: 'setup', component: SetupView, meta: { public: true, title: 'setup.title' } },
   { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+  { path: '/forgot-password', name: 'forgot-password', component: () => import('@/views/ForgotPasswordView.vue'), meta: { public: true, title: 'forgot.title' } },
   { path: '/activate', name: 'activate', component: () => import('@/views/ActivateView.vue'), meta: { public: true, title: 'activate.title' } },
   { path: '/apps', name: 'apps', component: () => import('@/views/AppsView.vue'), meta: { title: 'nav.apps' } },
   {
