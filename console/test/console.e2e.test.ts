@@ -399,6 +399,32 @@ if (!hasChromium()) {
     await toast('Only install admins may now create workspaces.').waitFor();
   });
 
+  it('an invitation opened by another account says whom it is for; the invited account, signed in, joins with one click', async () => {
+    // Ada owns "Ada lab" and invites the owner's address to it.
+    await adaNav('Workspace & members').click();
+    await ada.getByRole('button', { name: 'Invite members' }).click();
+    const dialog = ada.getByRole('dialog', { name: 'Invite members' });
+    await dialog.getByLabel('Emails').fill(OWNER.email);
+    await dialog.getByLabel('Role').selectOption('admin');
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = new URL((await dialog.getByTestId('invite-link').innerText()).trim());
+    await ada.keyboard.press('Escape');
+    await ada.goto(`${t.url}${link.pathname}${link.search}`);
+    await ada.getByRole('alert').getByText(`You are signed in as ${ADA.email}, but this invitation is for ${OWNER.email}.`, { exact: false }).waitFor();
+    await ada.getByRole('button', { name: `Sign out and sign in as ${OWNER.email}` }).waitFor();
+    await ada.goto(`${t.url}/apps`);
+
+    await page.goto(`${t.url}${link.pathname}${link.search}`);
+    await page.getByText(`Signed in as ${OWNER.email}.`).waitFor();
+    await page.getByRole('button', { name: 'Join Ada lab' }).click();
+    await page.waitForURL('**/apps');
+    await toast('You joined Ada lab.').waitFor();
+    await page.getByRole('button', { name: 'Workspace: Ada lab. Switch workspace' }).click();
+    await page.getByRole('menuitemradio', { name: /Olive/ }).click();
+    await page.getByRole('link', { name: /Support bot/ }).waitFor();
+    await nav('System').click();
+  });
+
   it('lets the install owner appoint an install admin, who then sees the System page', async () => {
     await page.getByRole('switch', { name: 'Install admin: ada@example.com' }).click();
     await toast('Ada Lovelace is now an install admin.').waitFor();
