@@ -76,6 +76,12 @@ describe('hostile plugins against the bridge limits', function () {
     await stillServing();
   });
 
+  it('bytes in a tool result go out as base64, not as an object with one key per byte', async () => {
+    const res = await invoke('bytes-result', { mb: 1 });
+    expect(res.status).to.equal(200);
+    expect(res.body.result).to.deep.equal({ $bytes: Buffer.alloc(MB).toString('base64') });
+  });
+
   it('log lines keep the host’s plugin and workspace, the plugin’s fields are nested, and huge messages and fields are cut', async () => {
     expect((await invoke('forge-log')).status).to.equal(200);
     const logged = pluginLines();
