@@ -146,7 +146,7 @@ export class HostOps {
   /** Refuses an operation whose argument is over its size limit, before it is parsed, or one past the concurrency cap. */
   private admit(op: string, json: string, bytes: Uint8Array | undefined): void {
     const { maxOperationBytes, maxKvValueBytes, maxConcurrentOperations } = this.limits;
-    if (typeof json !== 'string') throw new PluginError('plugin_invalid_arguments', `plugin ${this.plugin}: "${op}" was called with a malformed argument`);
+    if (typeof json !== 'string' || (bytes !== undefined && !(bytes instanceof Uint8Array))) throw new PluginError('plugin_invalid_arguments', `plugin ${this.plugin}: "${op}" was called with a malformed argument`);
     const size = json.length + (bytes instanceof Uint8Array ? bytes.byteLength : 0);
     if (size > maxOperationBytes) throw new PluginError('plugin_payload_too_large', `plugin ${this.plugin}: the argument of "${op}" is ${size} bytes, over the limit of ${maxOperationBytes}`);
     if (op === 'kv.set' && json.length > maxKvValueBytes + KV_SET_ENVELOPE_CHARS) throw kvValueTooLarge(this.plugin, maxKvValueBytes);

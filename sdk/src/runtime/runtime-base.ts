@@ -302,7 +302,11 @@ export abstract class DispatchRuntime implements PluginRuntime {
     if (!pending) return;
     this.pending.delete(seq);
     // Checked before parsing: a string copied out of the isolate is external, so its length costs nothing.
-    if (typeof json !== 'string' || json.length > this.limits.maxResultBytes) {
+    if (typeof json !== 'string') {
+      pending.reject(this.error('plugin_bad_output', 'the plugin returned unreadable output'));
+      return;
+    }
+    if (json.length > this.limits.maxResultBytes) {
       pending.reject(this.error('plugin_payload_too_large', `the plugin's answer is over the limit of ${this.limits.maxResultBytes} bytes`));
       return;
     }

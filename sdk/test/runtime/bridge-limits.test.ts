@@ -219,6 +219,8 @@ describe('IsolateRuntime bridge limits', () => {
       expect(unread.__error.code).to.equal('plugin_payload_too_large');
       const body = JSON.parse((await ops.handle(callId, 'fetch', JSON.stringify({ url: 'http://api.example.test/' }), new Uint8Array(2000))) as string);
       expect(body.__error.code).to.equal('plugin_payload_too_large');
+      const notBytes = JSON.parse((await ops.handle(callId, 'fetch', JSON.stringify({ url: 'http://api.example.test/' }), 'x'.repeat(10) as unknown as Uint8Array)) as string);
+      expect(notBytes.__error.code).to.equal('plugin_invalid_arguments');
       const value = JSON.parse((await ops.handle(callId, 'kv.set', JSON.stringify({ key: 'k', value: 'v'.repeat(200) }), undefined)) as string);
       expect(value.__error.code).to.equal('plugin_payload_too_large');
       expect(caps.store.size).to.equal(0);
