@@ -243,6 +243,8 @@ export function createKernel(options: KernelOptions): Kernel {
         streamIdleTimeoutMs: config.pluginStreamIdleTimeoutMs,
         streamTimeoutMs: config.pluginStreamTimeoutMs,
         bridgeLimits: config.pluginBridgeLimits,
+        isolateHost: config.pluginHost,
+        hostProcessMemoryMb: config.pluginHostMemoryMb,
         cacheDir: join(config.dataDir, 'plugin-cache'),
       });
       if (config.bundledPluginsDir) {

@@ -42,6 +42,10 @@ export interface Config {
   readonly pluginStreamTimeoutMs: number;
   /** Size and rate caps on what a plugin sends to the host (PLUGIN_MAX_* settings; docs/operations/security.md, "Plugin sandbox limits"). */
   readonly pluginBridgeLimits: PluginBridgeLimits;
+  /** Where isolate plugins run (PLUGIN_HOST): `process` = a supervised plugin-host child process, `inline` = in the API process. */
+  readonly pluginHost: 'process' | 'inline';
+  /** Heap cap of the plugin-host process's own V8 heap, MB (PLUGIN_HOST_MEMORY_MB; each isolate has its own cap besides). */
+  readonly pluginHostMemoryMb: number;
   /** Service API uploads: any file, and images (MB). */
   readonly uploadFileSizeLimitMb: number;
   readonly uploadImageSizeLimitMb: number;
@@ -227,6 +231,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (!['embedded', 'external', 'off'].includes(marketplaceRaw)) throw new ConfigError('MARKETPLACE', `must be embedded, external or off, got "${marketplaceRaw}"`);
   if (marketplaceRaw === 'external' && !marketplaceUrl) throw new ConfigError('MARKETPLACE_URL', 'is required when MARKETPLACE is external');
   const marketplaceMode = marketplaceRaw as Config['marketplaceMode'];
+  const pluginHostRaw = optional(env, 'PLUGIN_HOST') ?? 'process';
+  if (pluginHostRaw !== 'process' && pluginHostRaw !== 'inline') throw new ConfigError('PLUGIN_HOST', `must be process or inline, got "${pluginHostRaw}"`);
   const logLevelRaw = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -265,6 +271,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxLogFieldsChars: integer(env, 'PLUGIN_LOG_FIELDS_MAX_CHARS', 16384, 256, 16 * 1024 * 1024),
       maxLogLinesPerCall: integer(env, 'PLUGIN_LOG_LINES_PER_CALL', 500, 1, 1_000_000),
     },
+    pluginHost: pluginHostRaw,
+    pluginHostMemoryMb: integer(env, 'PLUGIN_HOST_MEMORY_MB', 512, 64, 65_536),
     uploadFileSizeLimitMb: integer(env, 'UPLOAD_FILE_SIZE_LIMIT', 15, 1, 1024),
     uploadImageSizeLimitMb: integer(env, 'UPLOAD_IMAGE_FILE_SIZE_LIMIT', 10, 1, 1024),
     apiKeyMaxActiveRequests: integer(env, 'API_KEY_MAX_ACTIVE_REQUESTS', 0, 0, 100_000),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ChatParams, type ContributionGroup, type EmbedParams, type EmbedResult, type JsonValue, type RerankParams, type RerankResult } from '@tessera/sdk';
-import { IsolateRuntime, NodeRuntime, type BridgeLimits, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
+import { IsolateRuntime, NodeRuntime, PluginHostProcess, ProcessIsolateRuntime, type BridgeLimits, type IsolateRuntimeOptions, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
@@ -26,6 +26,10 @@ export interface PluginHostOptions {
   readonly streamTimeoutMs?: number;
   /** Size and rate caps on what a plugin sends to the host (the SDK's defaults when absent). */
   readonly bridgeLimits?: Partial<BridgeLimits>;
+  /** Where isolates run: `process` (default) = the plugin-host child process, `inline` = this process (PLUGIN_HOST). */
+  readonly isolateHost?: 'process' | 'inline';
+  /** Heap cap of the plugin-host process's own V8 heap, MB (PLUGIN_HOST_MEMORY_MB). */
+  readonly hostProcessMemoryMb?: number;
   /** Isolates unused this long are disposed (they come back on the next call). */
   readonly idleMs?: number;
   /** Where `node` runtime bundles are written for their worker threads to import. */
@@ -60,8 +64,14 @@ export class PluginHost {
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private invoker: ModelInvoker | undefined;
+  /** The plugin-host process isolates run in (absent when they run inline); the `node` runtime keeps its worker threads. */
+  readonly isolateProcess: PluginHostProcess | undefined;
 
   constructor(private readonly options: PluginHostOptions) {
+    this.isolateProcess = options.isolateHost === 'inline' ? undefined : new PluginHostProcess({
+      ...(options.hostProcessMemoryMb ? { maxOldSpaceMb: options.hostProcessMemoryMb } : {}),
+      onExit: ({ pid, code, signal, failedCalls }) => options.logger.error({ pid, code, signal, failedCalls }, 'the plugin-host process died; its calls failed with plugin_crashed, and it was restarted'),
+    });
     // A new package changes nothing that runs; enable, upgrade, rollback, disable and uninstall do.
     this.unsubscribe = options.events.on('plugins.changed', (event) => {
       if (event.action !== 'installed') this.drop(event.name, event.workspaceId);
@@ -73,7 +83,7 @@ export class PluginHost {
   /** Checks, in a throw-away isolate, that the bundle exports what its manifest declares. */
   async verify(pkg: PluginPackage, code: string): Promise<void> {
     if (pkg.runtime !== 'isolate') return;
-    const runtime = new IsolateRuntime({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs, ...this.wallClock(), ...this.bridge() });
+    const runtime = this.isolate({ name: `${pkg.name}@${pkg.version}`, code, memoryLimitMb: this.options.memoryLimitMb, cpuLimitMs: this.options.cpuLimitMs, ...this.wallClock(), ...this.bridge() });
     try {
       const described = await runtime.describe().catch((error: PluginError) => {
         throw new InputError(`The plugin's bundle does not load: ${error.message}`, 'file', 'invalid_plugin_package');
@@ -116,6 +126,12 @@ export class PluginHost {
     const entries = [...this.runtimes.values()];
     this.runtimes.clear();
     await Promise.all(entries.map((e) => e.runtime.dispose()));
+    await this.isolateProcess?.close();
+  }
+
+  /** An isolate runtime, in the plugin-host process unless PLUGIN_HOST is inline. */
+  private isolate(options: IsolateRuntimeOptions): PluginRuntime {
+    return this.isolateProcess ? new ProcessIsolateRuntime({ ...options, host: this.isolateProcess }) : new IsolateRuntime(options);
   }
 
   get activeIsolates(): number {
@@ -143,7 +159,7 @@ export class PluginHost {
           // The plugin's fields go under their own key: they cannot overwrite the host's (plugin, workspace, level, msg).
           onLog: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: object | undefined) => log[level](fields === undefined ? {} : { fields }, message),
         };
-        const runtime = pkg.runtime === 'node' ? new NodeRuntime({ ...options, cacheDir: this.options.cacheDir }) : new IsolateRuntime(options);
+        const runtime = pkg.runtime === 'node' ? new NodeRuntime({ ...options, cacheDir: this.options.cacheDir }) : this.isolate(options);
         entry = { runtime, lastUsed: Date.now() };
         this.runtimes.set(key, entry);
       }

@@ -78,6 +78,8 @@ export async function startKernel(options: StartOptions = {}): Promise<TestKerne
     MARKETPLACE: 'off',
     ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
     ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: freshRedisPrefix(), RUN_JOBS: 'true' } : {}),
+    // Suites run with isolates in the plugin-host process (the default) or, with PLUGIN_HOST=inline, in this one.
+    ...(process.env.PLUGIN_HOST ? { PLUGIN_HOST: process.env.PLUGIN_HOST } : {}),
     ...options.env,
   });
   const kernel = createKernel({ config, logger: options.logger ?? createLogger(config.logLevel), pgliteTemplateDir: testTemplateDir(), ...(schema ? { databaseSchema: schema } : {}) });
