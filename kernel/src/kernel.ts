@@ -213,7 +213,8 @@ export function createKernel(options: KernelOptions): Kernel {
       kernel.sessions = new Sessions(knex, kernel.models, kernel.throttle);
       kernel.passwordResets = new PasswordResets({ knex, models: kernel.models, mailer: kernel.mailer, throttle: kernel.throttle, sessions: kernel.sessions, logger: logger.child({ module: 'identity' }), consoleUrl: config.consoleUrl });
       kernel.install = new InstallSettings(knex);
-      kernel.workspaces = new Workspaces(knex, kernel.models, { checkCreation: (auth) => kernel.install.checkWorkspaceCreation(auth) });
+      // Invitation links go by mail when SMTP is configured; links are absolute on CONSOLE_URL, else this kernel's own URL.
+      kernel.workspaces = new Workspaces(knex, kernel.models, { mailer: kernel.mailer, consoleUrl: () => config.consoleUrl ?? kernel.url, checkCreation: (auth) => kernel.install.checkWorkspaceCreation(auth) });
       kernel.apiKeys = new ApiKeys(knex, kernel.models, kernel.events);
       kernel.apps = new Apps(knex, kernel.models, kernel.events);
     },

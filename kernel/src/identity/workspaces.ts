@@ -16,6 +16,8 @@ export interface InvitationResult {
   /** The invitation link's path, when no mailer sent it (for the inviter to pass on). */
   url?: string;
   message?: string;
+  /** Why it failed, for clients to match on: `already_member`, `account_banned`, `mail_failed`. */
+  code?: string;
 }
 
 /** Workspaces (tenants), their members and invitations. */
@@ -28,8 +30,8 @@ export interface InvitationMailer {
 export interface WorkspaceOptions {
   /** Sends invitation links; when absent or unconfigured, links are returned to the inviter. */
   mailer?: InvitationMailer;
-  /** The console's public base URL, for links in mail. */
-  consoleUrl?: string;
+  /** The console's public base URL, for links in mail (read when a mail is sent). */
+  consoleUrl?: string | (() => string);
   /** Whether `create` is allowed for this caller (the install's workspace creation setting). */
   checkCreation?: (auth: ConsoleAuth) => Promise<void>;
 }
@@ -45,12 +47,13 @@ function invitationMail(to: string, inviter: string, workspace: string, link: st
 
 export class Workspaces {
   private readonly mailer: InvitationMailer | undefined;
-  private readonly consoleUrl: string;
+  private readonly consoleUrl: () => string;
   private readonly checkCreation: (auth: ConsoleAuth) => Promise<void>;
 
   constructor(private readonly knex: Knex, private readonly models: Models, options: WorkspaceOptions = {}) {
     this.mailer = options.mailer;
-    this.consoleUrl = options.consoleUrl ?? '';
+    const base = options.consoleUrl ?? '';
+    this.consoleUrl = typeof base === 'function' ? base : () => base;
     this.checkCreation = options.checkCreation ?? (async () => undefined);
   }
 
@@ -128,8 +131,8 @@ export class Workspaces {
       const account = await this.models.Account.query(trx).findOne({ email });
       if (account) {
         const existing = await this.models.Member.query(trx).findOne({ workspace_id: auth.workspaceId, account_id: account.id });
-        if (existing) return { failed: 'Already a member of this workspace.' };
-        if (account.status === 'banned') return { failed: 'This account is banned.' };
+        if (existing) return { failed: 'Already a member of this workspace.', code: 'already_member' };
+        if (account.status === 'banned') return { failed: 'This account is banned.', code: 'account_banned' };
       } else {
         await this.models.Account.query(trx).insert({ id: randomUUID(), email, name: email.split('@')[0]!, password_hash: null, status: 'pending', current_workspace_id: null });
       }
@@ -139,15 +142,16 @@ export class Workspaces {
       await this.models.Invitation.query(trx).insert({ id, workspace_id: auth.workspaceId, email, role, token_hash: hashToken(token), invited_by: auth.accountId, expires_at: new Date(Date.now() + INVITATION_TTL_MS), accepted_at: null, accepted_by: null, revoked_at: null });
       return { id, existingAccount: !!account && account.status === 'active' };
     });
-    if ('failed' in outcome) return { status: 'failed', email, message: outcome.failed };
+    if ('failed' in outcome) return { status: 'failed', email, message: outcome.failed, code: outcome.code };
     const path = `/activate?email=${encodeURIComponent(email)}&token=${encodeURIComponent(token)}`;
     if (!this.mailer?.configured) return { status: 'success', email, url: path };
     try {
-      await this.mailer.send(invitationMail(email, auth.name, workspaceName, `${this.consoleUrl.replace(/\/$/, '')}${path}`, outcome.existingAccount));
+      await this.mailer.send(invitationMail(email, auth.name, workspaceName, `${this.consoleUrl().replace(/\/$/, '')}${path}`, outcome.existingAccount));
       return { status: 'success', email };
     } catch (error) {
       await this.models.Invitation.query().patch({ revoked_at: new Date() }).where({ id: outcome.id });
-      return { status: 'failed', email, message: `The invitation email could not be sent: ${(error as Error).message}` };
+      await this.dropUnusedPending(email);
+      return { status: 'failed', email, message: `The invitation email could not be sent: ${(error as Error).message}`, code: 'mail_failed' };
     }
   }
 
@@ -167,12 +171,20 @@ export class Workspaces {
   async revokeInvitation(auth: ConsoleAuth, invitationId: string): Promise<void> {
     const updated = await this.models.Invitation.query().patch({ revoked_at: new Date() }).where({ id: invitationId, workspace_id: auth.workspaceId }).whereNull('accepted_at').whereNull('revoked_at');
     if (updated === 0) throw new NotFoundError('No open invitation with that id in this workspace.', 'invitation_not_found');
+    const invitation = await this.models.Invitation.query().findById(invitationId);
+    if (invitation) await this.dropUnusedPending(invitation.email);
+  }
+
+  /** A pending account that no open invitation names any more is removed (it has no password, no membership). */
+  private async dropUnusedPending(email: string): Promise<void> {
+    const open = this.models.Invitation.query().where({ email }).whereNull('accepted_at').whereNull('revoked_at').where('expires_at', '>', new Date());
+    await this.models.Account.query().delete().where({ email, status: 'pending' }).whereNotExists(open);
   }
 
   async invitationInfo(token: string) {
     const invitation = await this.validInvitation(token);
     const [workspace, account] = await Promise.all([this.models.Workspace.query().findById(invitation.workspace_id), this.models.Account.query().findOne({ email: invitation.email })]);
-    return { is_valid: true, data: { workspace_id: invitation.workspace_id, workspace_name: workspace?.name ?? '', email: invitation.email, account_exists: account?.status === 'active' } };
+    return { is_valid: true, data: { workspace_id: invitation.workspace_id, workspace_name: workspace?.name ?? '', email: invitation.email, account_exists: !!account && account.status !== 'pending' } };
   }
 
   /**

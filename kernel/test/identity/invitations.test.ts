@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { addMember, login, openWorkspaceCreation, setupOwner, startKernel, type ApiClient, type TestKernel } from '../support/kernel.js';
+import { SmtpTestServer } from '../support/smtp.js';
 
 const tokenOf = (url: string) => new URL(url, 'http://x').searchParams.get('token')!;
 
@@ -97,5 +98,44 @@ describe('invitations bound to the invitee', () => {
     expect((await t.api('POST', '/console/api/activate', { body: { token: tokenOf(second.url!), name: 'Erin', password: 'erin-pass-1' } })).status).to.equal(200);
     const members = (await t.api('GET', '/console/api/workspaces/current/members', { token: alma })).body.accounts.map((m: { email: string }) => m.email);
     expect(members).to.include('erin@a.example');
+  });
+});
+
+describe('invitations with a mailer', () => {
+  let smtp: SmtpTestServer;
+  let t: TestKernel;
+  let owner: string;
+  before(async () => {
+    smtp = await new SmtpTestServer().start();
+    t = await startKernel({ env: { ...smtp.env(), CONSOLE_URL: 'https://tessera.example.com/' } });
+    ({ token: owner } = await setupOwner(t.api));
+  });
+  after(async () => {
+    await t.stop();
+    await smtp.stop();
+  });
+
+  it('mails the link to the address and never shows it to the inviter', async () => {
+    const result = await invite(t.api, owner, 'mailed@a.example', 'editor');
+    expect(result).to.deep.equal({ status: 'success', email: 'mailed@a.example' });
+    const mail = await smtp.next();
+    expect(mail.to).to.deep.equal(['mailed@a.example']);
+    const link = /https:\/\/tessera\.example\.com\/activate\?\S+/.exec(mail.text)?.[0];
+    expect(link, mail.text).to.be.a('string');
+    expect((await t.api('POST', '/console/api/activate', { body: { token: tokenOf(link!), name: 'Mailed', password: 'mailed-pass-1' } })).status).to.equal(200);
+    const members = (await t.api('GET', '/console/api/workspaces/current/members', { token: owner })).body.accounts.map((m: { email: string }) => m.email);
+    expect(members).to.include('mailed@a.example');
+  });
+
+  it('removes the pending account of a revoked invitation, and codes a failed result', async () => {
+    await invite(t.api, owner, 'gone@a.example');
+    await smtp.next();
+    const accounts = async () => (await t.api('GET', '/console/api/system/accounts', { token: owner })).body.data.map((a: { email: string }) => a.email);
+    expect(await accounts()).to.include('gone@a.example');
+    const open = (await t.api('GET', '/console/api/workspaces/current/invitations', { token: owner })).body.data.find((i: { email: string }) => i.email === 'gone@a.example');
+    expect((await t.api('DELETE', `/console/api/workspaces/current/invitations/${open.id}`, { token: owner })).status).to.equal(204);
+    expect(await accounts()).to.not.include('gone@a.example');
+    const again = await invite(t.api, owner, 'owner@example.com');
+    expect(again).to.include({ status: 'failed', code: 'already_member' });
   });
 });
