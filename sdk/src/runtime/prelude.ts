@@ -308,6 +308,12 @@ function finish(seq, ok, value) {
   try { json = stringify(ok ? { ok: true, value: value === undefined ? null : value } : { ok: false, error: errorJson(value) }, bytesOut); }
   catch (e) { json = e === OVER_BUDGET ? undefined : JSON.stringify({ ok: false, error: { name: 'PluginError', code: 'plugin_bad_output', message: 'the plugin returned a value that is not JSON: ' + String(e && e.message || e) } }); }
   finally { bytesBudget = Infinity; }
+  if (typeof json === 'string' && json.length > MAX_RESULT && ok && value !== null && typeof value === 'object') {
+    // A batch of stream items that does not fit goes out in parts; one item too large fails the stream.
+    const batch = value.putBack ? value : value.first && value.first.putBack ? value.first : undefined;
+    const keep = batch ? fitting(batch.values) : 0;
+    if (keep > 0 && keep < batch.values.length) { batch.putBack(batch.values.slice(keep)); batch.values = batch.values.slice(0, keep); finish(seq, ok, value); return; }
+  }
   if (typeof json !== 'string' || json.length > MAX_RESULT) {
     // Refused here, before it is copied out; a stream whose first batch is refused is dropped with it.
     if (ok && value !== null && typeof value === 'object' && typeof value.__stream === 'number') { const entry = iterators.get(value.__stream); iterators.delete(value.__stream); if (entry) calls.delete(entry.callId); }
@@ -322,7 +328,35 @@ function soon() { let p = Promise.resolve(); for (let i = 0; i < 16; i++) p = p.
 
 function isAsyncIterable(v) { return v != null && typeof v[Symbol.asyncIterator] === 'function'; }
 
+// A batch too large for one answer is split by finish: what did not fit is put back and goes out next.
 async function nextBatch(iteratorId) {
+  const entry = iterators.get(iteratorId);
+  if (entry && entry.buffered) { const b = entry.buffered; entry.buffered = undefined; if (b.done) iterators.delete(iteratorId); return splittable(iteratorId, entry, b); }
+  return splittable(iteratorId, entry, await takeBatch(iteratorId));
+}
+function splittable(iteratorId, entry, batch) {
+  if (entry && batch.values.length > 1) Object.defineProperty(batch, 'putBack', { value: (rest) => {
+    const cur = iterators.get(iteratorId) || entry;
+    const prev = cur.buffered || { done: batch.done, values: [] };
+    iterators.set(iteratorId, { ...cur, buffered: { done: prev.done, values: rest.concat(prev.values) } });
+    batch.done = false;
+  } });
+  return batch;
+}
+// How many of a batch's values fit in one answer (only asked when the whole batch did not).
+function fitting(values) {
+  let size = 512, n = 0;
+  for (const v of values) {
+    bytesBudget = MAX_RESULT;
+    let one; try { one = stringify(v === undefined ? null : v, bytesOut); } catch (e) { one = undefined; } finally { bytesBudget = Infinity; }
+    size += (typeof one === 'string' ? one.length : Infinity) + 1;
+    if (size > MAX_RESULT) return n;
+    n++;
+  }
+  return n;
+}
+
+async function takeBatch(iteratorId) {
     const entry = iterators.get(iteratorId);
     if (!entry) return { done: true, values: [] };
     const values = [];

@@ -181,6 +181,21 @@ describe('IsolateRuntime bridge limits', () => {
     expect((await failure(tool('loud'))).code).to.equal('plugin_payload_too_large');
   });
 
+  it('splits a batch of stream items that does not fit in one answer, so every item arrives in order', async () => {
+    runtime = new IsolateRuntime({
+      name: 'pages@1.0.0',
+      bridgeLimits: { maxResultBytes: 256 * 1024 },
+      code: bundle(`pages: { kind: 'tool', invoke: async function* () { for (let i = 0; i < 10; i++) yield { i, text: String(i).repeat(100 * 1024) }; } }`),
+    });
+    const seen: number[] = [];
+    for await (const item of runtime.stream({ group: 'tools', id: 'pages', method: 'invoke' }, [{}], scope)) {
+      const page = item as { i: number; text: string };
+      expect(page.text).to.have.length(100 * 1024);
+      seen.push(page.i);
+    }
+    expect(seen).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('cuts a huge log message and drops huge log fields, with a marker, and caps the lines of one call', async () => {
     runtime = new IsolateRuntime({
       name: 'chatty@1.0.0',
