@@ -495,11 +495,30 @@ for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, atob, bto
  *   Atomics.waitAsync    its time-out fires as a platform task (and aborts the process under isolated-vm 5)
  *   Atomics.wait         blocks the isolate's thread without using CPU; a single-threaded isolate has
  *                        nothing to wait for
+ *   SharedArrayBuffer    nothing to share with; a growable one's memory is not counted by the limit
+ *   resizable ArrayBuffer `new ArrayBuffer(n, { maxByteLength })` and `resize`: not counted by the limit
+ *                        either (1 GiB under a 128 MB cap); the constructor refuses maxByteLength, and
+ *                        ArrayBuffer.prototype.constructor is the same guard, so it cannot be reached around
  */
 export const ISOLATE_LOCKDOWN = String.raw`
 'use strict';
 delete globalThis.WebAssembly;
 delete globalThis.FinalizationRegistry;
+delete globalThis.SharedArrayBuffer;
 delete Atomics.wait;
 delete Atomics.waitAsync;
+(() => {
+  const NativeArrayBuffer = ArrayBuffer;
+  const construct = Reflect.construct;
+  const guarded = new Proxy(NativeArrayBuffer, {
+    construct(target, args, newTarget) {
+      const options = args[1];
+      if (options !== null && (typeof options === 'object' || typeof options === 'function') && options.maxByteLength !== undefined) throw new RangeError('resizable ArrayBuffers are not available in a plugin isolate');
+      return construct(target, [args[0]], newTarget === guarded ? target : newTarget);
+    },
+  });
+  Object.defineProperty(globalThis, 'ArrayBuffer', { value: guarded, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(NativeArrayBuffer.prototype, 'constructor', { value: guarded, writable: true, configurable: true, enumerable: false });
+  delete NativeArrayBuffer.prototype.resize;
+})();
 `;

@@ -127,6 +127,29 @@ describe('IsolateRuntime execution limits (hostile plugins)', function () {
     expect(process.memoryUsage().rss - rss).to.be.below(128 * 1024 * 1024);
   });
 
+  it('cannot allocate past its memory limit through a resizable ArrayBuffer or a growable SharedArrayBuffer', async () => {
+    runtime = new IsolateRuntime({
+      name: 'grower@1.0.0',
+      memoryLimitMb: 32,
+      code: bundle(`grow: { kind: 'tool', invoke: (a) => {
+        const GiB = 1024 * 1024 * 1024;
+        const make = {
+          resizable: () => { const b = new ArrayBuffer(1, { maxByteLength: GiB }); b.resize(GiB / 4); return b; },
+          viaConstructor: () => { const AB = new Uint8Array(1).buffer.constructor; const b = new AB(1, { maxByteLength: GiB }); b.resize(GiB / 4); return b; },
+          shared: () => { const b = new SharedArrayBuffer(1, { maxByteLength: GiB }); b.grow(GiB / 4); return b; },
+        }[a.how];
+        let b;
+        try { b = make(); } catch (e) { return 'refused: ' + e.name; }
+        const u = new Uint8Array(b); for (let i = 0; i < u.length; i += 4096) u[i] = 1; globalThis.kept = b; return 'allocated ' + u.length;
+      } },
+        plain: { kind: 'tool', invoke: () => { const b = new ArrayBuffer(16); return [b instanceof ArrayBuffer, b.constructor === ArrayBuffer, new Uint8Array(b.slice(0, 4)).length, ArrayBuffer.isView(new Uint8Array(2))]; } }`),
+    });
+    const rss = process.memoryUsage().rss;
+    for (const how of ['resizable', 'viaConstructor', 'shared']) expect(await tool('grow', [{ how }]), how).to.match(/^refused: /);
+    expect(process.memoryUsage().rss - rss).to.be.below(128 * 1024 * 1024);
+    expect(await tool('plain'), 'ordinary ArrayBuffers work as before').to.deep.equal([true, true, 4, true]);
+  });
+
   it('cannot stretch its CPU limit by keeping other calls open: 15 idle calls do not share the busy one’s CPU', async () => {
     runtime = new IsolateRuntime({
       name: 'sharer@1.0.0',
