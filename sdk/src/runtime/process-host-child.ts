@@ -12,7 +12,7 @@ import { PluginError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { HostCapabilities, HostFetchRequest, HostFetchResponse } from './capabilities.js';
 import { IsolateRuntime } from './isolate-runtime.js';
-import { fromWire, readBatch, toWire, type Batch, type BatchSource, type CapOp, type FromHost, type ToHost } from './process-protocol.js';
+import { fromWire, Outbox, readBatch, toWire, type Batch, type BatchSource, type CapOp, type FromHost, type StatsTuple, type ToHost } from './process-protocol.js';
 import type { PluginRuntime } from './runtime-base.js';
 
 if (typeof process.send !== 'function') throw new Error('process-host-child must be forked with an IPC channel');
@@ -20,7 +20,7 @@ if (typeof process.send !== 'function') throw new Error('process-host-child must
 const runtimes = new Map<number, PluginRuntime>();
 /** Calls and streams running, by the id of their `run`: their abort controller, and a stream's reader. */
 interface Running {
-  readonly controller: AbortController;
+  readonly controller: AbortController | undefined;
   stream?: BatchSource<JsonValue>;
 }
 const running = new Map<number, Running>();
@@ -28,20 +28,23 @@ const running = new Map<number, Running>();
 const asked = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextCap = 0;
 
+const outbox = new Outbox<FromHost>((message) => process.send!(message));
 function post(message: FromHost): void {
-  process.send!(message);
+  outbox.push(message);
 }
 
 function answer(id: number, work: Promise<unknown>, rid?: number): void {
   work.then(
-    (value) => post({ k: 'res', id, ok: true, value, ...statsOf(rid) }),
-    (error: unknown) => post({ k: 'res', id, ok: false, error: toWire(error), ...statsOf(rid) }),
+    (value) => post({ k: 'res', id, ok: true, value, stats: statsOf(rid) }),
+    (error: unknown) => post({ k: 'res', id, ok: false, error: toWire(error), stats: statsOf(rid) }),
   );
 }
 
-function statsOf(rid: number | undefined) {
+function statsOf(rid: number | undefined): StatsTuple | undefined {
   const runtime = rid === undefined ? undefined : runtimes.get(rid);
-  return runtime ? { stats: runtime.runtimeStats } : {};
+  if (!runtime) return undefined;
+  const s = runtime.runtimeStats;
+  return [s.generation, s.faults, s.fastCalls, s.slowCalls];
 }
 
 /** Sends a capability request; `signal` (a fetch's, a model call's) aborts it on the other side. */
@@ -157,14 +160,16 @@ async function run(message: Extract<ToHost, { k: 'run' }>): Promise<unknown> {
       return runtime.dispose();
     case 'call':
     case 'stream': {
-      const entry: Running = { controller: new AbortController() };
-      running.set(message.id, entry);
-      const scope = { workspaceId: message.workspaceId ?? '', capabilities: capabilities(message.id), signal: entry.controller.signal };
+      // A call whose caller has no signal cannot be aborted: it gets no controller (they cost a few µs).
+      const controller = message.kind === 'stream' || message.abortable ? new AbortController() : undefined;
+      const entry: Running = { controller };
+      if (controller) running.set(message.id, entry);
+      const scope = { workspaceId: message.workspaceId ?? '', capabilities: capabilities(message.id), ...(controller ? { signal: controller.signal } : {}) };
       if (message.kind === 'call') {
         try {
           return await runtime.call(message.target!, message.args ?? [], scope);
         } finally {
-          running.delete(message.id);
+          if (controller) running.delete(message.id);
         }
       }
       // A stream's first batch comes with the answer; it stays open (`running`) until read to its end or returned.
@@ -205,13 +210,18 @@ async function stop(id: number): Promise<void> {
   running.delete(id);
   if (!entry?.stream) return;
   if (entry.stream.pending) {
-    entry.controller.abort(new PluginError('plugin_cancelled', 'the consumer stopped reading'));
+    entry.controller?.abort(new PluginError('plugin_cancelled', 'the consumer stopped reading'));
     await entry.stream.pending.catch(() => undefined);
   }
   await entry.stream.iterator.return?.(undefined).catch(() => undefined);
 }
 
-process.on('message', (message: ToHost) => {
+process.on('message', (message: ToHost | ToHost[]) => {
+  if (Array.isArray(message)) for (const m of message) receive(m);
+  else receive(message);
+});
+
+function receive(message: ToHost): void {
   switch (message.k) {
     case 'open': {
       const rid = message.rid;
@@ -225,7 +235,7 @@ process.on('message', (message: ToHost) => {
     case 'return':
       return answer(message.reply, stop(message.id));
     case 'abort':
-      running.get(message.id)?.controller.abort(new PluginError('plugin_cancelled', 'the call was cancelled'));
+      running.get(message.id)?.controller?.abort(new PluginError('plugin_cancelled', 'the call was cancelled'));
       return;
     case 'capres': {
       const waiter = asked.get(message.id);
@@ -236,7 +246,7 @@ process.on('message', (message: ToHost) => {
       return;
     }
   }
-});
+}
 
 // The API process went away: nothing here may outlive it.
 process.on('disconnect', () => process.exit(0));

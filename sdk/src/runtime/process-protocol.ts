@@ -11,7 +11,7 @@
  */
 import { PluginError, isPluginErrorCode } from '../errors.js';
 import type { JsonValue } from '../json.js';
-import type { CallTarget, RuntimeStats } from './runtime-base.js';
+import type { CallTarget } from './runtime-base.js';
 import type { IsolateRuntimeOptions } from './isolate-runtime.js';
 
 /** What an isolate runtime is opened with in the host process (its log sink stays in the API process). */
@@ -21,7 +21,8 @@ export type RunKind = 'activate' | 'describe' | 'call' | 'stream' | 'dispose';
 
 export type ToHost =
   | { readonly k: 'open'; readonly rid: number; readonly options: OpenOptions }
-  | { readonly k: 'run'; readonly id: number; readonly rid: number; readonly kind: RunKind; readonly target?: CallTarget; readonly args?: readonly JsonValue[]; readonly workspaceId?: string }
+  /** `abortable`: the caller has a signal, so an `abort` may follow (without one the host makes no controller for the call). */
+  | { readonly k: 'run'; readonly id: number; readonly rid: number; readonly kind: RunKind; readonly target?: CallTarget; readonly args?: readonly JsonValue[]; readonly workspaceId?: string; readonly abortable?: boolean }
   /** The next batch of a stream started by `run` `id`. */
   | { readonly k: 'next'; readonly id: number }
   /** The consumer of stream `id` stopped reading; answered (as `reply`) once the plugin's stream is closed. */
@@ -31,13 +32,16 @@ export type ToHost =
 
 export type FromHost =
   | { readonly k: 'ready' }
-  | { readonly k: 'res'; readonly id: number; readonly ok: boolean; readonly value?: unknown; readonly error?: WireError; readonly stats?: RuntimeStats }
+  /** `stats`: the runtime's generation, faults, fast and slow calls, as of the answer. */
+  | { readonly k: 'res'; readonly id: number; readonly ok: boolean; readonly value?: unknown; readonly error?: WireError; readonly stats?: StatsTuple }
   /** A capability request of the call (`scope`: the id of its `run`). */
   | { readonly k: 'cap'; readonly id: number; readonly scope: number; readonly op: CapOp; readonly args: unknown }
   /** The plugin aborted the request of capability request `id` (a fetch, a model call). */
   | { readonly k: 'capabort'; readonly id: number }
   /** A log line of a call (`scope`) or of the runtime outside calls (`rid`). */
   | { readonly k: 'log'; readonly scope?: number; readonly rid?: number; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string; readonly fields: unknown };
+
+export type StatsTuple = readonly [generation: number, faults: number, fastCalls: number, slowCalls: number];
 
 export type CapOp =
   | 'fetch'
@@ -90,6 +94,40 @@ export function fromWire(wire: WireError | undefined): Error {
   if (w.code !== undefined) error.code = w.code;
   if (w.status !== undefined) error.status = w.status;
   return error;
+}
+
+/**
+ * The first message of a loop turn goes out at once (no added latency); further ones posted
+ * within the same turn go out together at its end, as one array: under load, one write and
+ * one read of the pipe for many calls instead of one each.
+ */
+export class Outbox<T> {
+  private queue: T[] = [];
+  private turn = false;
+
+  constructor(private readonly write: (message: T | T[]) => void) {}
+
+  push(message: T): void {
+    if (!this.turn) {
+      this.turn = true;
+      setImmediate(() => this.flush());
+      this.write(message);
+      return;
+    }
+    this.queue.push(message);
+  }
+
+  private flush(): void {
+    const queue = this.queue;
+    this.queue = [];
+    if (queue.length === 0) {
+      this.turn = false;
+      return;
+    }
+    // What was held back goes now; the next turn's first message waits for nothing.
+    setImmediate(() => this.flush());
+    this.write(queue.length === 1 ? queue[0]! : queue);
+  }
 }
 
 /** Items one batch may carry; bytes of body chunks it may gather (more wait for the next read). */

@@ -5,7 +5,7 @@ import { PluginError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { HostCapabilities } from './capabilities.js';
 import type { IsolateRuntimeOptions } from './isolate-runtime.js';
-import { fromWire, readBatch, toWire, type Batch, type BatchSource, type FromHost, type OpenOptions, type RunKind, type ToHost } from './process-protocol.js';
+import { fromWire, Outbox, readBatch, toWire, type Batch, type BatchSource, type FromHost, type OpenOptions, type RunKind, type ToHost } from './process-protocol.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type CallScope, type CallTarget, type PluginDescription, type PluginRuntime, type RuntimeStats } from './runtime-base.js';
 import { linkSignals } from './signals.js';
 
@@ -52,6 +52,7 @@ interface Scope {
  */
 export class PluginHostProcess {
   private child: ChildProcess | undefined;
+  private outbox: Outbox<ToHost> | undefined;
   private ready = false;
   private queue: ToHost[] = [];
   /** Bumped each time a new child is started: a runtime opened in an older one opens again. */
@@ -194,7 +195,7 @@ export class PluginHostProcess {
   private post(message: ToHost): void {
     if (!this.child) return;
     if (!this.ready) this.queue.push(message);
-    else this.child.send(message);
+    else this.outbox!.push(message);
   }
 
   /** The IPC channel keeps the API process alive only while it waits for the child. */
@@ -211,9 +212,15 @@ export class PluginHostProcess {
     if (TS) execArgv.push('--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
     const child = fork(CHILD, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
+    this.outbox = new Outbox<ToHost>((message) => {
+      if (this.child === child && child.connected) child.send(message);
+    });
     this.ready = false;
     child.unref();
-    child.on('message', (message: FromHost) => this.receive(child, message));
+    child.on('message', (message: FromHost | FromHost[]) => {
+      if (Array.isArray(message)) for (const m of message) this.receive(child, m);
+      else this.receive(child, message);
+    });
     child.on('error', () => {
       // A failed send or spawn: the child is of no use any more.
       if (this.child === child) child.kill('SIGKILL');
@@ -224,6 +231,7 @@ export class PluginHostProcess {
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
+    const started = this.ready;
     this.child = undefined;
     this.ready = false;
     this.queue = [];
@@ -233,7 +241,8 @@ export class PluginHostProcess {
     if (this.closed) return;
     this.restarts++;
     // Started again at once, so the next call does not wait for it; no plugin is loaded until it is called.
-    if (this.runtimes.size > 0) this.spawn();
+    // One that died before it was ready is started by the next call only (no restart loop).
+    if (started && this.runtimes.size > 0) this.spawn();
   }
 
   /** Fails every request in flight in `child`; returns how many. */
@@ -257,7 +266,7 @@ export class PluginHostProcess {
         this.ready = true;
         const queued = this.queue;
         this.queue = [];
-        for (const m of queued) child.send(m);
+        for (const m of queued) this.outbox!.push(m);
         return;
       }
       case 'res': {
@@ -265,7 +274,7 @@ export class PluginHostProcess {
         if (!waiter) return;
         this.waiting.delete(message.id);
         this.refresh();
-        if (message.stats) waiter.runtime.childStats = message.stats;
+        if (message.stats) waiter.runtime.childStats = { generation: message.stats[0], faults: message.stats[1], fastCalls: message.stats[2], slowCalls: message.stats[3] };
         if (message.ok) waiter.resolve(message.value);
         else waiter.reject(fromWire(message.error));
         return;
@@ -294,7 +303,7 @@ export class PluginHostProcess {
     } catch (error) {
       reply = { k: 'capres', id: message.id, ok: false, error: toWire(error) };
     }
-    if (this.child === child && child.connected) child.send(reply);
+    if (this.child === child) this.outbox!.push(reply);
   }
 
   private async capability(message: Extract<FromHost, { k: 'cap' }>): Promise<unknown> {
@@ -464,7 +473,7 @@ export class ProcessIsolateRuntime implements PluginRuntime {
     const id = this.host.newId();
     this.host.beginScope(id, scope);
     try {
-      return (await this.host.request(this, id, { k: 'run', id, rid: this.rid, kind: 'call', target, args, workspaceId: scope.workspaceId }, scope.signal)) as JsonValue;
+      return (await this.host.request(this, id, { k: 'run', id, rid: this.rid, kind: 'call', target, args, workspaceId: scope.workspaceId, abortable: scope.signal !== undefined }, scope.signal)) as JsonValue;
     } finally {
       this.host.endScope(id);
     }
