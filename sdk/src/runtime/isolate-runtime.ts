@@ -71,10 +71,12 @@ const WATCHDOG_MS = 25;
  * isolate with a coded error naming the plugin; the next call gets a fresh one.
  *
  * Calls normally enter the isolate asynchronously (~60 µs). When the isolate is
- * provably idle — no call or host operation in flight — and the target has been
- * cheap, a call enters synchronously (~5 µs) under a short time-out; if that
- * runs over, the isolate is replaced and the call re-run the slow way (it
- * cannot have reached the host yet, so nothing happens twice).
+ * idle — no task of it outstanding (see Task), and no other call or host
+ * operation in flight — and the target has been cheap, a call enters
+ * synchronously (~5 µs) under a short time-out; if that runs over, the isolate
+ * is replaced and the call re-run the slow way (it cannot have reached the host
+ * yet, so nothing happens twice). CPU time is billed per task to the call that
+ * owns it; nothing of a call runs after it ends (see `hostOp`, `callClosed`).
  */
 export class IsolateRuntime extends DispatchRuntime {
   private loaded: Loaded | undefined;
