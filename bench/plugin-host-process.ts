@@ -5,13 +5,19 @@
  * latency one at a time, throughput at concurrency 16, and the host's memory.
  * The plugin is the first-party calculator. Issue #13 asks for this decision
  * with figures (docs/architecture.md, "Plugins in the API process").
+ *
+ * Two plugin-host processes are measured: the minimal prototype the decision
+ * was taken on (bench/support/plugin-host-child.ts: one message each way per
+ * call) and the one the kernel runs (ProcessIsolateRuntime in a
+ * PluginHostProcess, PLUGIN_HOST=process: call scopes, capability requests,
+ * crash supervision).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IsolateRuntime, type CallScope } from '@tessera/sdk/runtime';
+import { IsolateRuntime, PluginHostProcess, ProcessIsolateRuntime, type CallScope } from '@tessera/sdk/runtime';
 import { createMemoryCapabilities } from '@tessera/sdk/testing';
 import type { BenchResult } from './run.js';
 import { summary, timeEach } from './stats.js';
@@ -42,6 +48,9 @@ export async function bench(): Promise<BenchResult> {
   const target = { group: 'tools' as const, id: 'calculate', method: 'invoke' };
   const runtime = new IsolateRuntime({ name: 'calculator@bench', code });
   const inProcess = () => runtime.call(target, [ARGS], scope);
+  const host = new PluginHostProcess();
+  const hosted = new ProcessIsolateRuntime({ name: 'calculator@bench', code, host });
+  const realProcess = () => hosted.call(target, [ARGS], scope);
 
   const child = fork(join(here, 'support', 'plugin-host-child.ts'), [], {
     execArgv: ['--no-node-snapshot', '--import', 'tsx'],
@@ -66,24 +75,34 @@ export async function bench(): Promise<BenchResult> {
     child.send({ id, args: ARGS });
   });
   try {
-    if (JSON.stringify(await inProcess()) !== JSON.stringify(await outOfProcess())) throw new Error('the two hosts disagree');
+    const expected = JSON.stringify(await inProcess());
+    if (expected !== JSON.stringify(await outOfProcess()) || expected !== JSON.stringify(await realProcess())) throw new Error('the hosts disagree');
     await timeEach(2000, inProcess);
     await timeEach(2000, outOfProcess);
+    await timeEach(2000, realProcess);
     const seqIn = summary(await timeEach(CALLS, inProcess));
     const seqOut = summary(await timeEach(CALLS, outOfProcess));
+    const seqReal = summary(await timeEach(CALLS, realProcess));
     const tputIn = await throughput(inProcess, CONCURRENT_CALLS, 16);
     const tputOut = await throughput(outOfProcess, CONCURRENT_CALLS, 16);
+    const tputReal = await throughput(realProcess, CONCURRENT_CALLS, 16);
     const hostRssMb = rssOf(child.pid!);
+    const realRssMb = rssOf(host.pid!);
+    const added = (s: { p50Us: number }) => Math.round((s.p50Us - seqIn.p50Us) * 10) / 10;
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const figures = {
-      sequential: { inProcess: seqIn, pluginHostProcess: seqOut, addedP50Us: Math.round((seqOut.p50Us - seqIn.p50Us) * 10) / 10, ratioP50: Math.round((seqOut.p50Us / seqIn.p50Us) * 100) / 100 },
-      throughputC16: { inProcessPerS: tputIn, pluginHostProcessPerS: tputOut, ratio: Math.round((tputOut / tputIn) * 100) / 100 },
+      sequential: { inProcess: seqIn, pluginHostProcess: seqOut, addedP50Us: added(seqOut), ratioP50: ratio(seqOut.p50Us, seqIn.p50Us), processIsolateRuntime: seqReal, processAddedP50Us: added(seqReal), processRatioP50: ratio(seqReal.p50Us, seqIn.p50Us) },
+      throughputC16: { inProcessPerS: tputIn, pluginHostProcessPerS: tputOut, ratio: ratio(tputOut, tputIn), processIsolateRuntimePerS: tputReal, processRatio: ratio(tputReal, tputIn) },
       pluginHostRssMb: hostRssMb,
+      processIsolateRuntimeHostRssMb: realRssMb,
     };
-    process.stdout.write(`one at a time: in-process p50 ${seqIn.p50Us} µs, plugin-host process p50 ${seqOut.p50Us} µs (+${figures.sequential.addedP50Us} µs, ×${figures.sequential.ratioP50})\n`);
-    process.stdout.write(`concurrency 16: in-process ${tputIn}/s, plugin-host process ${tputOut}/s (×${figures.throughputC16.ratio}); host process RSS ${hostRssMb} MB\n`);
+    process.stdout.write(`one at a time: in-process p50 ${seqIn.p50Us} µs, prototype host process p50 ${seqOut.p50Us} µs (+${figures.sequential.addedP50Us} µs, ×${figures.sequential.ratioP50}), PLUGIN_HOST=process p50 ${seqReal.p50Us} µs (+${figures.sequential.processAddedP50Us} µs, ×${figures.sequential.processRatioP50})\n`);
+    process.stdout.write(`concurrency 16: in-process ${tputIn}/s, prototype ${tputOut}/s (×${figures.throughputC16.ratio}), PLUGIN_HOST=process ${tputReal}/s (×${figures.throughputC16.processRatio}); host process RSS: prototype ${hostRssMb} MB (under tsx), PLUGIN_HOST=process ${realRssMb} MB (compiled)\n`);
     return { name: 'plugin-host-process', machine: { node: process.version, cpus: cpus().length, platform: process.platform }, figures, targets: {} };
   } finally {
     child.kill();
     await runtime.dispose();
+    await hosted.dispose();
+    await host.close();
   }
 }

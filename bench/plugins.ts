@@ -3,13 +3,17 @@
  * same plugin code, measured in the same run — warm tool call latency, cold
  * activation, and 100 concurrent calls spread over 10 plugins. The plugin is
  * the first-party calculator (plugins/calculator/dist/plugin.js).
+ *
+ * `npm run bench -- plugins-process` (or BENCH_PLUGIN_HOST=process) runs the same
+ * bench with the isolates in the plugin-host process (ProcessIsolateRuntime, the
+ * kernel's PLUGIN_HOST=process); `plugins` has them in this process (inline).
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginContext } from '@tessera/sdk';
-import { IsolateRuntime, type CallScope } from '@tessera/sdk/runtime';
+import { IsolateRuntime, PluginHostProcess, ProcessIsolateRuntime, type CallScope, type IsolateRuntimeOptions, type PluginRuntime } from '@tessera/sdk/runtime';
 import { createMemoryCapabilities } from '@tessera/sdk/testing';
 import type { BenchResult } from './run.js';
 import { summary, timeEach } from './stats.js';
@@ -24,7 +28,10 @@ const ARGS = { expression: '2 * (3 + 4) ^ 2 / sqrt(16)' };
 
 
 
-export async function bench(): Promise<BenchResult> {
+export async function bench(HOST: 'process' | 'inline' = process.env.BENCH_PLUGIN_HOST === 'process' ? 'process' : 'inline'): Promise<BenchResult> {
+  const host = HOST === 'process' ? new PluginHostProcess() : undefined;
+  const make = (options: IsolateRuntimeOptions): PluginRuntime => (host ? new ProcessIsolateRuntime({ ...options, host }) : new IsolateRuntime(options));
+  process.stdout.write(`isolates: ${HOST === 'process' ? 'in the plugin-host process (BENCH_PLUGIN_HOST=process)' : 'in this process'}\n`);
   const code = readFileSync(BUNDLE, 'utf8');
   const caps = createMemoryCapabilities();
   const scope: CallScope = { workspaceId: 'bench', capabilities: caps };
@@ -35,7 +42,7 @@ export async function bench(): Promise<BenchResult> {
   const ctx = { workspaceId: 'bench' } as unknown as PluginContext;
   const directCall = async () => direct.tools.calculate!.invoke(ARGS, ctx);
 
-  const runtime = new IsolateRuntime({ name: 'calculator@bench', code });
+  const runtime = make({ name: 'calculator@bench', code });
   const isolateCall = () => runtime.call(target, [ARGS], scope);
   const expected = JSON.stringify(await directCall());
   if (JSON.stringify(await isolateCall()) !== expected) throw new Error('the isolate and the direct call disagree');
@@ -50,7 +57,7 @@ export async function bench(): Promise<BenchResult> {
   const coldActivate: number[] = [];
   const coldFirstCall: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
-    const fresh = new IsolateRuntime({ name: `calculator@cold${i}`, code });
+    const fresh = make({ name: `calculator@cold${i}`, code });
     const t0 = process.hrtime.bigint();
     await fresh.activate();
     const t1 = process.hrtime.bigint();
@@ -71,7 +78,7 @@ export async function bench(): Promise<BenchResult> {
 
   // 100 concurrent calls spread over 10 plugins (10 isolates), per round; and the same fan-out called directly.
   const plugins = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-    const r = new IsolateRuntime({ name: `calculator@p${i}`, code });
+    const r = make({ name: `calculator@p${i}`, code });
     await r.activate();
     return r;
   }));
@@ -91,16 +98,20 @@ export async function bench(): Promise<BenchResult> {
   process.stdout.write(`100 concurrent calls over 10 plugins: isolate p50 ${(concurrent.isolateRoundUs.p50Us / 1000).toFixed(2)} ms per round (${Math.round(100 / (concurrent.isolateRoundUs.p50Us / 1e6))} calls/s); direct p50 ${(concurrent.directRoundUs.p50Us / 1000).toFixed(2)} ms\n`);
 
   const rssMb = Math.round(process.memoryUsage().rss / 1048576);
+  const hostRssMb = host?.pid ? Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024) : undefined;
   await Promise.all([runtime, ...plugins].map((r) => r.dispose()));
+  await host?.close();
   const figures = {
     warm: { isolate: warmIsolate, direct: warmDirect, ratioP50: Math.round((warmIsolate.p50Us / warmDirect.p50Us) * 10) / 10, fastPathCalls: runtime.runtimeStats.fastCalls },
     cold,
     concurrent,
     rssMbWith11Isolates: rssMb,
+    pluginHost: HOST,
+    ...(hostRssMb !== undefined ? { pluginHostRssMbWith11Isolates: hostRssMb } : {}),
   };
   process.stdout.write(`\n${JSON.stringify(figures, null, 2)}\n`);
   return {
-    name: 'plugins',
+    name: HOST === 'process' ? 'plugins-process' : 'plugins',
     machine: { node: process.version, cpus: cpus().length, platform: process.platform },
     figures,
     targets: {

@@ -22,6 +22,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   console: async () => (await import('./console.js')).bench(),
   gateway: async () => (await import('./gateway.js')).bench(),
   'plugin-host-process': async () => (await import('./plugin-host-process.js')).bench(),
+  'plugins-process': async () => (await import('./plugins.js')).bench('process'),
 };
 
 const wanted = process.argv.slice(2);
