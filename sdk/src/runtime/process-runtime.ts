@@ -210,7 +210,7 @@ export class PluginHostProcess {
     this.generation++;
     const execArgv = ['--no-node-snapshot', `--max-old-space-size=${this.options.maxOldSpaceMb ?? 512}`];
     if (TS) execArgv.push('--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
-    const child = fork(CHILD, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CHILD, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: childEnv() });
     this.child = child;
     this.outbox = new Outbox<ToHost>((message) => {
       if (this.child === child && child.connected) child.send(message);
@@ -399,6 +399,13 @@ export class PluginHostProcess {
         throw new PluginError('plugin_not_supported', `unknown capability "${String(message.op)}"`);
     }
   }
+}
+
+/** The host process gets none of the kernel's settings (SECRET_KEY, DATABASE_URL, …): only what Node itself uses. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'TZ', 'LANG', 'NODE_ENV', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
 }
 
 let shared: PluginHostProcess | undefined;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -270,6 +271,22 @@ describe('ProcessIsolateRuntime: isolates in the plugin-host process', function 
     expect(host.pid).to.not.equal(pid);
     expect(await tool(bystander, 'ok', [{}], scope)).to.equal('ok');
     expect(await tool(hostile, 'ok', [{}], scope)).to.equal('ok');
+  });
+
+  it("starts the host process without the API process's environment (SECRET_KEY, DATABASE_URL, …)", async function () {
+    if (process.platform !== 'linux') this.skip();
+    process.env.TESSERA_TEST_SECRET = 'must-not-leak';
+    const own = new PluginHostProcess();
+    try {
+      await own.start();
+      const environ = readFileSync(`/proc/${own.pid}/environ`, 'utf8').split('\0').filter(Boolean).map((entry) => entry.split('=')[0]);
+      expect(environ).to.not.include('TESSERA_TEST_SECRET');
+      // Node's own IPC variables aside, only what Node itself uses.
+      expect(environ.filter((name) => !name!.startsWith('NODE_CHANNEL_') && !['PATH', 'TZ', 'LANG', 'NODE_ENV', 'TMPDIR'].includes(name!))).to.deep.equal([]);
+    } finally {
+      delete process.env.TESSERA_TEST_SECRET;
+      await own.close();
+    }
   });
 
   it('fails calls after the host is closed, and a runtime after it is disposed', async () => {
