@@ -57,7 +57,8 @@ describe('the plugin-host process', function () {
     let invoke: Awaited<ReturnType<typeof start>>['invoke'];
     let next: Awaited<ReturnType<typeof start>>['next'];
     before(async () => {
-      ({ t, invoke, next } = await start());
+      // Explicit, so this suite tests the process mode when the others run with PLUGIN_HOST=inline.
+      ({ t, invoke, next } = await start({ PLUGIN_HOST: 'process' }));
     });
     after(() => t?.stop());
 

@@ -85,7 +85,7 @@ async function* remoteIterable<T>(scope: number, handle: number, first: Batch<T>
 }
 
 /** The capabilities of one call: every operation is served by the API process from the call's scope there. */
-function capabilities(scope: number): HostCapabilities {
+function capabilities(scope: number, rid: number): HostCapabilities {
   const call = <T>(op: CapOp, args: unknown) => ask<T>(scope, op, args).answer;
   return {
     async fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
@@ -142,7 +142,7 @@ function capabilities(scope: number): HostCapabilities {
       },
     },
     log(level, message, fields) {
-      post({ k: 'log', scope, level, message, fields });
+      post({ k: 'log', scope, rid, level, message, fields });
     },
   };
 }
@@ -164,7 +164,7 @@ async function run(message: Extract<ToHost, { k: 'run' }>): Promise<unknown> {
       const controller = message.kind === 'stream' || message.abortable ? new AbortController() : undefined;
       const entry: Running = { controller };
       if (controller) running.set(message.id, entry);
-      const scope = { workspaceId: message.workspaceId ?? '', capabilities: capabilities(message.id), ...(controller ? { signal: controller.signal } : {}) };
+      const scope = { workspaceId: message.workspaceId ?? '', capabilities: capabilities(message.id, message.rid), ...(controller ? { signal: controller.signal } : {}) };
       if (message.kind === 'call') {
         try {
           return await runtime.call(message.target!, message.args ?? [], scope);

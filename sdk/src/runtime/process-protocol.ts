@@ -38,7 +38,7 @@ export type FromHost =
   | { readonly k: 'cap'; readonly id: number; readonly scope: number; readonly op: CapOp; readonly args: unknown }
   /** The plugin aborted the request of capability request `id` (a fetch, a model call). */
   | { readonly k: 'capabort'; readonly id: number }
-  /** A log line of a call (`scope`) or of the runtime outside calls (`rid`). */
+  /** A log line of a call (`scope`; its runtime's own log when the call has ended here) or of runtime `rid` outside calls. */
   | { readonly k: 'log'; readonly scope?: number; readonly rid?: number; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string; readonly fields: unknown };
 
 export type StatsTuple = readonly [generation: number, faults: number, fastCalls: number, slowCalls: number];

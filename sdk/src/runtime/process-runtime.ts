@@ -287,7 +287,8 @@ export class PluginHostProcess {
         this.aborts.delete(message.id);
         return;
       case 'log': {
-        const sink = message.scope !== undefined ? this.scopes.get(message.scope)?.capabilities.log : message.rid !== undefined ? this.runtimes.get(message.rid)?.onLog : undefined;
+        // A call's line that comes after the call ended here (it was cancelled) goes to the plugin-wide log, as inline.
+        const sink = (message.scope !== undefined ? this.scopes.get(message.scope)?.capabilities.log : undefined) ?? (message.rid !== undefined ? this.runtimes.get(message.rid)?.onLog : undefined);
         sink?.(message.level, message.message, message.fields as Parameters<HostCapabilities['log']>[2]);
         return;
       }
