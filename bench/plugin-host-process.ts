@@ -27,6 +27,10 @@ const BUNDLE = join(here, '..', 'plugins', 'calculator', 'dist', 'plugin.js');
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const CONCURRENT_CALLS = Number(process.env.BENCH_CONCURRENT_CALLS ?? 20_000);
 const ARGS = { expression: '2 * (3 + 4) ^ 2 / sqrt(16)' };
+/** A stream of 1,000 small items (a model's tokens), produced without waiting: how items cross in batches. */
+const STREAM_CODE = `export default { kind: 'plugin', apiVersion: '1.0.0', tools: { count: { kind: 'tool', invoke: async function* (a) { for (let i = 0; i < a.n; i++) yield { delta: 'token ' + i }; } } }, providers: {}, nodes: {}, vectorStores: {}, documentLoaders: {} };`;
+const STREAM_ITEMS = 1000;
+const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 50);
 
 async function throughput(call: () => Promise<unknown>, total: number, concurrency: number): Promise<number> {
   let started = 0;
@@ -86,6 +90,21 @@ export async function bench(): Promise<BenchResult> {
     const tputIn = await throughput(inProcess, CONCURRENT_CALLS, 16);
     const tputOut = await throughput(outOfProcess, CONCURRENT_CALLS, 16);
     const tputReal = await throughput(realProcess, CONCURRENT_CALLS, 16);
+    // Streams: the same plugin inline and in the plugin-host process.
+    const streamTarget = { group: 'tools' as const, id: 'count', method: 'invoke' };
+    const streamIn = new IsolateRuntime({ name: 'stream@bench', code: STREAM_CODE });
+    const streamOut = new ProcessIsolateRuntime({ name: 'stream@bench', code: STREAM_CODE, host });
+    const drain = async (r: IsolateRuntime | ProcessIsolateRuntime) => {
+      let n = 0;
+      for await (const _ of r.stream(streamTarget, [{ n: STREAM_ITEMS }], scope)) n++;
+      if (n !== STREAM_ITEMS) throw new Error(`the stream gave ${n} items`);
+    };
+    await timeEach(5, () => drain(streamIn));
+    await timeEach(5, () => drain(streamOut));
+    const streamInS = summary(await timeEach(STREAM_RUNS, () => drain(streamIn)));
+    const streamOutS = summary(await timeEach(STREAM_RUNS, () => drain(streamOut)));
+    await streamIn.dispose();
+    await streamOut.dispose();
     const hostRssMb = rssOf(child.pid!);
     const realRssMb = rssOf(host.pid!);
     const added = (s: { p50Us: number }) => Math.round((s.p50Us - seqIn.p50Us) * 10) / 10;
@@ -93,11 +112,13 @@ export async function bench(): Promise<BenchResult> {
     const figures = {
       sequential: { inProcess: seqIn, pluginHostProcess: seqOut, addedP50Us: added(seqOut), ratioP50: ratio(seqOut.p50Us, seqIn.p50Us), processIsolateRuntime: seqReal, processAddedP50Us: added(seqReal), processRatioP50: ratio(seqReal.p50Us, seqIn.p50Us) },
       throughputC16: { inProcessPerS: tputIn, pluginHostProcessPerS: tputOut, ratio: ratio(tputOut, tputIn), processIsolateRuntimePerS: tputReal, processRatio: ratio(tputReal, tputIn) },
+      stream1000Items: { inProcess: streamInS, processIsolateRuntime: streamOutS, ratioP50: ratio(streamOutS.p50Us, streamInS.p50Us) },
       pluginHostRssMb: hostRssMb,
       processIsolateRuntimeHostRssMb: realRssMb,
     };
     process.stdout.write(`one at a time: in-process p50 ${seqIn.p50Us} µs, prototype host process p50 ${seqOut.p50Us} µs (+${figures.sequential.addedP50Us} µs, ×${figures.sequential.ratioP50}), PLUGIN_HOST=process p50 ${seqReal.p50Us} µs (+${figures.sequential.processAddedP50Us} µs, ×${figures.sequential.processRatioP50})\n`);
-    process.stdout.write(`concurrency 16: in-process ${tputIn}/s, prototype ${tputOut}/s (×${figures.throughputC16.ratio}), PLUGIN_HOST=process ${tputReal}/s (×${figures.throughputC16.processRatio}); host process RSS: prototype ${hostRssMb} MB (under tsx), PLUGIN_HOST=process ${realRssMb} MB (compiled)\n`);
+    process.stdout.write(`concurrency 16: in-process ${tputIn}/s, prototype ${tputOut}/s (×${figures.throughputC16.ratio}), PLUGIN_HOST=process ${tputReal}/s (×${figures.throughputC16.processRatio})\n`);
+    process.stdout.write(`a stream of ${STREAM_ITEMS} items: in-process p50 ${(streamInS.p50Us / 1000).toFixed(2)} ms, PLUGIN_HOST=process p50 ${(streamOutS.p50Us / 1000).toFixed(2)} ms (×${figures.stream1000Items.ratioP50}); host process RSS: prototype ${hostRssMb} MB (under tsx), PLUGIN_HOST=process ${realRssMb} MB (compiled)\n`);
     return { name: 'plugin-host-process', machine: { node: process.version, cpus: cpus().length, platform: process.platform }, figures, targets: {} };
   } finally {
     child.kill();
