@@ -130,9 +130,26 @@ export class Outbox<T> {
   }
 }
 
-/** Items one batch may carry; bytes of body chunks it may gather (more wait for the next read). */
+/**
+ * Items one batch may carry, and about how large it may grow (body chunks by their bytes, other
+ * items by their strings and numbers) before it goes: more wait for the next read. The first item
+ * goes whatever its size (each is within the isolate's own caps), so large items cross one by one.
+ */
 export const BATCH_MAX_ITEMS = 256;
 export const BATCH_MAX_BYTES = 256 * 1024;
+
+/** About how many bytes `value` takes (strings, numbers, bytes), walking no further than `budget`. */
+export function roughSize(value: unknown, budget: number): number {
+  if (typeof value === 'string') return value.length;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value === null || typeof value !== 'object') return 8;
+  let size = 8;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    size += roughSize(item, budget - size) + 8;
+    if (size > budget) return size;
+  }
+  return size;
+}
 
 const LATER = Symbol('later');
 const afterThisTurn = (): Promise<typeof LATER> => new Promise((resolve) => setImmediate(() => resolve(LATER)));
@@ -175,7 +192,7 @@ export async function readBatch<T>(source: BatchSource<T>, waitFirst = true): Pr
   for (;;) {
     if (step.done) return { values, done: true };
     values.push(step.value);
-    if (step.value instanceof Uint8Array) bytes += step.value.byteLength;
+    bytes += roughSize(step.value, BATCH_MAX_BYTES - bytes);
     if (values.length >= BATCH_MAX_ITEMS || bytes >= BATCH_MAX_BYTES) return { values, done: false };
     const next = source.iterator.next();
     later ??= afterThisTurn();

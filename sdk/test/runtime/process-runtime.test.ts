@@ -54,6 +54,7 @@ const PARITY = bundle(`
   ctx: { kind: 'tool', invoke: async (a, ctx) => { await ctx.kv.set('seen', { n: a.n }); ctx.log.info('stored', { n: a.n }); return { ws: ctx.workspaceId, kv: await ctx.kv.get('seen'), key: await ctx.secrets.get('api_key'), quota: (await ctx.kv.quota()).usedBytes > 0 }; } },
   count: { kind: 'tool', invoke: async function* (a, ctx) { for (let i = 0; i < a.n; i++) { if (i % 3 === 0) await ctx.kv.get('tick'); yield { i }; } } },
   breaks: { kind: 'tool', invoke: async function* () { yield 1; yield 2; throw new RangeError('out of range'); } },
+  large: { kind: 'tool', invoke: async function* () { for (let i = 0; i < 12; i++) yield { i, text: 'x'.repeat(100000) }; } },
   notStream: { kind: 'tool', invoke: () => 'plain' },
 `);
 
@@ -102,6 +103,7 @@ describe('ProcessIsolateRuntime: isolates in the plugin-host process', function 
         logs: c.logs,
         count: await collect(stream(runtime, 'count', [{ n: 700 }], s)),
         breaks: await collect(stream(runtime, 'breaks', [{}], s)),
+        large: await collect(stream(runtime, 'large', [{}], s)),
         notStream: await collect(stream(runtime, 'notStream', [{}], s)),
         streamAsCall: await outcome(tool(runtime, 'count', [{ n: 2 }], s)),
       });
