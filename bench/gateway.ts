@@ -315,7 +315,7 @@ async function measureBackend(backend: string, provider: Child, proxy: Child, en
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-gateway-'));
   const profile = process.env.BENCH_GATEWAY_PROFILE;
   const args = ['--no-node-snapshot', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${backend}`] : []), join(here, 'gateway.ts')];
-  const { child, url } = await startChild(args, { BENCH_GATEWAY_SERVE: '1', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', BUNDLED_PLUGINS_DIR: join(root, 'plugins'), MARKETPLACE: 'off', ...env });
+  const { child, url } = await startChild(args, { BENCH_GATEWAY_SERVE: '1', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', BUNDLED_PLUGINS_DIR: join(root, 'plugins'), MARKETPLACE: 'off', ...(process.env.PLUGIN_HOST ? { PLUGIN_HOST: process.env.PLUGIN_HOST } : {}), ...env });
   try {
     const { key, token, appId } = await provision(url, providerUrl);
     const directAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
