@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BridgeLimits } from '@tessera/sdk/runtime';
 import { ConfigError } from '../errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -93,16 +94,8 @@ export interface LoginThrottleConfig {
   readonly backoffMaxMs: number;
 }
 
-/** The SDK's BridgeLimits, in bytes and counts. */
-export interface PluginBridgeLimits {
-  readonly maxOperationBytes: number;
-  readonly maxKvValueBytes: number;
-  readonly maxResultBytes: number;
-  readonly maxConcurrentOperations: number;
-  readonly maxLogMessageChars: number;
-  readonly maxLogFieldsChars: number;
-  readonly maxLogLinesPerCall: number;
-}
+/** The SDK's bridge limits (one type, from @tessera/sdk), in bytes and counts. */
+export type PluginBridgeLimits = BridgeLimits;
 
 /** `plugins/` beside the kernel package in this repository (src/boot or dist/boot → ../../../plugins). */
 const DEFAULT_BUNDLED_PLUGINS_DIR = fileURLToPath(new URL('../../../plugins', import.meta.url));

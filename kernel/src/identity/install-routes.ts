@@ -21,7 +21,7 @@ export function registerInstallRoutes(router: Router, deps: { install: InstallSe
       install_role: auth.installRole,
       permissions: Object.entries(workspace).filter(([, roles]) => roles.includes(auth.role)).map(([p]) => p),
       install_permissions: Object.entries(installGrants).filter(([, roles]) => !!auth.installRole && roles.includes(auth.installRole)).map(([p]) => p),
-      can_create_workspace: await install.checkWorkspaceCreation(auth).then(() => true, () => false),
+      can_create_workspace: await install.mayCreateWorkspace(auth),
     };
   });
   router.get('/system/settings', async (ctx) => {

@@ -41,10 +41,14 @@ export class InstallSettings {
     return this.get();
   }
 
-  /** May `auth` create a workspace now? 403 `workspace_creation_restricted` otherwise. */
+  /** May `auth` create a workspace now? */
+  async mayCreateWorkspace(auth: ConsoleAuth): Promise<boolean> {
+    return canInstall(auth.installRole, 'install.workspaces') || (await this.get()).workspace_creation === 'open';
+  }
+
+  /** 403 `workspace_creation_restricted` unless `auth` may create a workspace now. */
   async checkWorkspaceCreation(auth: ConsoleAuth): Promise<void> {
-    if (canInstall(auth.installRole, 'install.workspaces')) return;
-    if ((await this.get()).workspace_creation === 'open') return;
+    if (await this.mayCreateWorkspace(auth)) return;
     throw new ForbiddenError('On this install only install admins create workspaces; ask one to create it or to invite you.', 'workspace_creation_restricted');
   }
 

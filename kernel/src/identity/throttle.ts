@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import type { LoginThrottleConfig } from '../boot/config.js';
-import { TooManyRequestsError, UnavailableError } from '../errors.js';
+import { TooManyRequestsError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
 
 /**
@@ -62,7 +61,7 @@ export interface ThrottleStore {
   close(): Promise<void>;
 }
 
-const BUCKET_TTL_MS = 24 * 60 * 60 * 1000;
+export const BUCKET_TTL_MS = 24 * 60 * 60 * 1000;
 const KNOWN_CLIENT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const DEVICE_COOKIE = 'tessera_device';
 const DEVICE_ID = /^[A-Za-z0-9_-]{20,100}$/;
@@ -139,127 +138,6 @@ export class MemoryThrottleStore implements ThrottleStore {
       if (map.size <= 90_000) break;
       map.delete(key);
     }
-  }
-}
-
-/** KEYS: buckets; ARGV: now, maxMs, ttlMs, then free and baseMs of each bucket. */
-const TAKE = `
-local now = tonumber(ARGV[1])
-local maxMs = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local wait = 0
-local kept = {}
-for i, key in ipairs(KEYS) do
-  local state = redis.call('HMGET', key, 'failures', 'last')
-  local failures = tonumber(state[1]) or 0
-  local last = tonumber(state[2]) or 0
-  local free = tonumber(ARGV[2 + 2 * i])
-  local base = tonumber(ARGV[3 + 2 * i])
-  local elapsed = now - last
-  if elapsed < 0 then elapsed = 0 end
-  failures = failures - math.floor(elapsed / maxMs)
-  if failures < 0 then failures = 0 end
-  kept[i] = failures
-  if failures >= free then
-    local delay = base * 2 ^ (failures - free)
-    if delay > maxMs then delay = maxMs end
-    local left = last + delay - now
-    if left > wait then wait = left end
-  end
-end
-if wait > 0 then return math.ceil(wait) end
-for i, key in ipairs(KEYS) do
-  redis.call('HSET', key, 'failures', kept[i] + 1, 'last', now)
-  redis.call('PEXPIRE', key, ttl)
-end
-return 0
-`;
-
-/** KEYS: buckets. One failure fewer in each, never below zero. */
-const REFUND = `
-for _, key in ipairs(KEYS) do
-  local failures = tonumber(redis.call('HGET', key, 'failures'))
-  if failures and failures > 0 then redis.call('HSET', key, 'failures', failures - 1) end
-end
-return 0
-`;
-
-/** KEYS: buckets; ARGV: now. */
-const TOUCH = `
-for _, key in ipairs(KEYS) do
-  local last = tonumber(redis.call('HGET', key, 'last'))
-  if last and last < tonumber(ARGV[1]) then redis.call('HSET', key, 'last', ARGV[1]) end
-end
-return 0
-`;
-
-type ThrottleRedis = Redis & {
-  throttleTake(numKeys: number, ...args: Array<string | number>): Promise<number>;
-  throttleRefund(numKeys: number, ...keys: string[]): Promise<number>;
-  throttleTouch(numKeys: number, ...args: Array<string | number>): Promise<number>;
-};
-
-/** The throttle's state in Redis: every API process sees the same buckets. */
-export class RedisThrottleStore implements ThrottleStore {
-  constructor(private readonly redis: ThrottleRedis, private readonly prefix: string) {}
-
-  static async connect(url: string, prefix: string): Promise<RedisThrottleStore> {
-    const { Redis } = await import('ioredis');
-    // While Redis is unreachable, commands fail at once (no offline queue) or within
-    // two seconds, and the caller gets 503 redis_unavailable instead of a long wait and a 500.
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, enableOfflineQueue: false, commandTimeout: 2000 });
-    redis.on('error', () => undefined); // reported per request, as redis_unavailable
-    redis.defineCommand('throttleTake', { lua: TAKE });
-    redis.defineCommand('throttleRefund', { lua: REFUND });
-    redis.defineCommand('throttleTouch', { lua: TOUCH });
-    await redis.connect();
-    return new RedisThrottleStore(redis as ThrottleRedis, prefix);
-  }
-
-  private keyOf(key: string): string {
-    return `${this.prefix}:${key}`;
-  }
-
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (error) {
-      throw new UnavailableError(`The login throttle's Redis is unavailable: ${(error as Error).message}`, 'redis_unavailable');
-    }
-  }
-
-  async take(buckets: readonly StoreBucket[], now: number, maxMs: number): Promise<number> {
-    if (buckets.length === 0) return 0;
-    const args = buckets.flatMap((b) => [b.free, b.baseMs]);
-    return Number(await this.run(() => this.redis.throttleTake(buckets.length, ...buckets.map((b) => this.keyOf(b.key)), now, maxMs, BUCKET_TTL_MS, ...args)));
-  }
-
-  async refund(keys: readonly string[]): Promise<void> {
-    if (keys.length) await this.run(() => this.redis.throttleRefund(keys.length, ...keys.map((k) => this.keyOf(k))));
-  }
-
-  async touch(keys: readonly string[], now: number): Promise<void> {
-    if (keys.length) await this.run(() => this.redis.throttleTouch(keys.length, ...keys.map((k) => this.keyOf(k)), now));
-  }
-
-  async clear(keys: readonly string[]): Promise<void> {
-    if (keys.length) await this.run(() => this.redis.del(...keys.map((k) => this.keyOf(k))));
-  }
-
-  async remember(keys: readonly string[], ttlMs: number): Promise<void> {
-    const multi = this.redis.multi();
-    for (const key of keys) multi.set(this.keyOf(key), '1', 'PX', ttlMs);
-    await this.run(() => multi.exec());
-  }
-
-  async known(keys: readonly string[]): Promise<boolean[]> {
-    if (keys.length === 0) return [];
-    const values = await this.run(() => this.redis.mget(...keys.map((k) => this.keyOf(k))));
-    return values.map((v) => v !== null);
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
   }
 }
 
@@ -398,5 +276,7 @@ export class Throttle {
 
 /** A throttle for the kernel's configuration: Redis-backed when REDIS_URL is set. */
 export async function createThrottle(options: LoginThrottleConfig, redis?: { url: string; prefix: string }): Promise<Throttle> {
-  return new Throttle(redis ? await RedisThrottleStore.connect(redis.url, redis.prefix) : new MemoryThrottleStore(), options);
+  // The Redis store (and ioredis) is loaded only when REDIS_URL asks for it.
+  const store = redis ? await (await import('./throttle-redis.js')).RedisThrottleStore.connect(redis.url, redis.prefix) : new MemoryThrottleStore();
+  return new Throttle(store, options);
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { LoginThrottleConfig } from '../../src/boot/config.js';
 import { TesseraError } from '../../src/errors.js';
-import { addressKey, MemoryThrottleStore, RedisThrottleStore, Throttle, type ThrottleClient, type ThrottleStore } from '../../src/identity/throttle.js';
+import { addressKey, MemoryThrottleStore, Throttle, type ThrottleClient, type ThrottleStore } from '../../src/identity/throttle.js';
+import { RedisThrottleStore } from '../../src/identity/throttle-redis.js';
 import { describeWith, freshRedisPrefix, freshSchema, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/env.js';
 import { ClientAt } from '../support/http-from.js';
 import { addMember, OWNER, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';

@@ -383,15 +383,9 @@ export class PluginHostProcess {
         return { handle, ...first };
       }
       case 'models.embed':
-        try {
-          return await caps.models.embed(args as never, signal);
-        } finally {
-          this.aborts.delete(message.id);
-          open.requests.delete(message.id);
-        }
       case 'models.rerank':
         try {
-          return await caps.models.rerank(args as never, signal);
+          return await (message.op === 'models.embed' ? caps.models.embed(args as never, signal) : caps.models.rerank(args as never, signal));
         } finally {
           this.aborts.delete(message.id);
           open.requests.delete(message.id);
