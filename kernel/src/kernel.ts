@@ -23,21 +23,22 @@ import { InstallSettings } from './identity/install.js';
 import { registerInstallRoutes } from './identity/install-routes.js';
 import { Apps } from './apps/apps.js';
 import { registerAppRoutes } from './apps/routes.js';
-import { registerDslRoutes } from './apps/dsl-routes.js';
-import { Assistant } from './apps/assist.js';
-import { registerConversationRoutes } from './apps/conversation-routes.js';
-import { Annotations } from './apps/annotations.js';
-import { registerAnnotationRoutes } from './apps/annotation-routes.js';
-import { AppLogs } from './apps/logs.js';
-import { registerLogRoutes } from './apps/log-routes.js';
-import { registerOpenAiRoutes } from './apps/openai-routes.js';
-import { Conversations } from './apps/conversations.js';
-import { Files } from './apps/files.js';
-import { runAgent } from './apps/agent.js';
-import { Generator } from './apps/generate.js';
-import { MemoryLimiter, RedisLimiter, type Limiter } from './apps/limits.js';
-import { registerServiceRoutes } from './apps/service-routes.js';
-import { Tasks } from './apps/tasks.js';
+import { registerDslRoutes } from './apps/dsl/routes.js';
+import { PendingImports } from './apps/dsl/pending-imports.js';
+import { Assistant } from './chat/assist.js';
+import { registerConversationRoutes } from './service-api/conversation-routes.js';
+import { Annotations } from './annotations/annotations.js';
+import { registerAnnotationRoutes } from './annotations/routes.js';
+import { AppLogs } from './conversations/logs.js';
+import { registerLogRoutes } from './conversations/log-routes.js';
+import { registerOpenAiRoutes } from './openai-api/routes.js';
+import { Conversations } from './conversations/conversations.js';
+import { Files } from './files/files.js';
+import { runAgent } from './chat/agent.js';
+import { Generator } from './chat/generate.js';
+import { MemoryLimiter, RedisLimiter, type Limiter } from './service-api/limits.js';
+import { registerServiceRoutes } from './service-api/routes.js';
+import { Tasks } from './runs/tasks.js';
 import { createLogger, type Logger } from './logger.js';
 import { PackageStore } from './plugins/package-store.js';
 import { PluginHost } from './plugins/plugin-host.js';
@@ -216,7 +217,7 @@ export function createKernel(options: KernelOptions): Kernel {
       // Invitation links go by mail when SMTP is configured; links are absolute on CONSOLE_URL, else this kernel's own URL.
       kernel.workspaces = new Workspaces(knex, kernel.models, { mailer: kernel.mailer, consoleUrl: () => config.consoleUrl ?? kernel.url, checkCreation: (auth) => kernel.install.checkWorkspaceCreation(auth) });
       kernel.apiKeys = new ApiKeys(knex, kernel.models, kernel.events);
-      kernel.apps = new Apps(knex, kernel.models, kernel.events);
+      kernel.apps = new Apps(knex, kernel.events);
     },
     async stop() {
       await kernel.passwordResets?.drain();
@@ -317,7 +318,7 @@ export function createKernel(options: KernelOptions): Kernel {
         registerInstallRoutes(http.console, { install: kernel.install });
         const appKey = serviceKey(kernel.apiKeys, 'app');
         registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker });
-        registerDslRoutes(http.console, { apps: kernel.apps, knex: kernel.db.knex });
+        registerDslRoutes(http.console, { apps: kernel.apps, pending: new PendingImports(kernel.db.knex) });
         registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex) });
         registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey });
         registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });

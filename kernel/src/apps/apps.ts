@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
-import { type App, type Models, unix } from '../identity/models.js';
+import { unix } from '../identity/models.js';
+import { App } from './app-row.js';
 import { type AppConfig, loadConfig, normalizeConfig } from './config.js';
 
 /** App modes, verbatim from Dify. */
@@ -59,7 +60,10 @@ const CACHE_MS = 30_000;
 export class Apps {
   private readonly runnable = new Map<string, { at: number; value: Promise<RunnableApp<AppConfig | null>> }>();
 
-  constructor(private readonly knex: Knex, private readonly models: Models, private readonly events: EventBus) {
+  private readonly rows: typeof App;
+
+  constructor(private readonly knex: Knex, private readonly events: EventBus) {
+    this.rows = App.bindKnex(knex);
     events.on('cache.invalidate', ({ scope, key }) => {
       if (scope === 'app') this.runnable.delete(key);
     });
@@ -67,7 +71,7 @@ export class Apps {
 
   async create(workspaceId: string, input: AppDetails & { name: string; mode: AppMode; model_config?: unknown }, createdBy: string | null) {
     const config = normalizeConfig(input.mode, input.model_config);
-    return this.models.App.query().insertAndFetch({
+    return this.rows.query().insertAndFetch({
       id: randomUUID(),
       workspace_id: workspaceId,
       name: input.name.trim(),
@@ -88,7 +92,7 @@ export class Apps {
   }
 
   async list(workspaceId: string, page: number, limit: number, filter: { mode?: string | undefined; name?: string | undefined } = {}) {
-    const query = this.models.App.query().where({ workspace_id: workspaceId });
+    const query = this.rows.query().where({ workspace_id: workspaceId });
     if (filter.mode) query.where('mode', filter.mode);
     if (filter.name) query.whereRaw('lower(name) like ?', [`%${filter.name.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`]);
     const result = await query.orderBy('created_at', 'desc').page(page - 1, limit);
@@ -97,7 +101,7 @@ export class Apps {
 
   /** 404 for an app of another workspace, exactly as for a missing one. */
   async get(workspaceId: string, appId: string): Promise<App> {
-    const app = await this.models.App.query().findOne({ id: appId, workspace_id: workspaceId });
+    const app = await this.rows.query().findOne({ id: appId, workspace_id: workspaceId });
     if (!app) throw new NotFoundError('App not found.', 'app_not_found');
     return app;
   }
@@ -172,7 +176,7 @@ export class Apps {
   }
 
   async remove(workspaceId: string, appId: string): Promise<void> {
-    const deleted = await this.models.App.query().delete().where({ id: appId, workspace_id: workspaceId });
+    const deleted = await this.rows.query().delete().where({ id: appId, workspace_id: workspaceId });
     if (deleted === 0) throw new NotFoundError('App not found.', 'app_not_found');
     await this.invalidate(appId);
   }
@@ -194,7 +198,7 @@ export class Apps {
     const hit = this.runnable.get(appId);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.value.catch(() => undefined);
     const value = (async () => {
-      const app = await this.models.App.query().findById(appId);
+      const app = await this.rows.query().findById(appId);
       if (!app) throw new NotFoundError('App not found.', 'app_not_found');
       const published = await this.publishedConfig(app);
       return { app, config: published?.config ?? null, versionId: published?.versionId ?? null };

@@ -7,9 +7,9 @@ import type { ConnectionTracker } from '../http/connections.js';
 import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
-import type { Generator } from './generate.js';
-import { respond, responseMode } from './respond.js';
-import type { Tasks } from './tasks.js';
+import type { Generator } from '../chat/generate.js';
+import { respond, responseMode } from '../service-api/respond.js';
+import type { Tasks } from '../runs/tasks.js';
 
 const Icon = {
   icon: Type.Optional(Type.String({ maxLength: 255 })),

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
@@ -50,11 +50,18 @@ export interface OpenDatabaseOptions {
   schema?: string;
 }
 
-export async function openPglite(dir: string, templateDir: string | undefined = PGLITE_TEMPLATE_DIR): Promise<PGlite> {
+export interface OpenPgliteOptions {
+  /** Tests: called before each file of the template is copied, with the number copied so far. */
+  onTemplateFile?(copied: number): void;
+}
+
+export async function openPglite(dir: string, templateDir: string | undefined = PGLITE_TEMPLATE_DIR, options: OpenPgliteOptions = {}): Promise<PGlite> {
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     if (templateDir && existsSync(join(templateDir, 'PG_VERSION'))) {
       mkdirSync(dirname(dir), { recursive: true });
-      cpSync(templateDir, dir, { recursive: true });
+      let copied = 0;
+      const onFile = options.onTemplateFile;
+      cpSync(templateDir, dir, { recursive: true, ...(onFile ? { filter: (src: string) => (statSync(src).isDirectory() || onFile(copied++), true) } : {}) });
     } else {
       mkdirSync(dir, { recursive: true });
     }

@@ -2,8 +2,8 @@ import { collectChat } from '@tessera/sdk';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ModelRuntime } from '../models/model-runtime.js';
-import type { RunnableApp } from './apps.js';
-import type { MessageRow } from './conversations.js';
+import type { RunnableApp } from '../apps/apps.js';
+import type { MessageRow } from '../conversations/conversations.js';
 
 const NAME_PROMPT = 'Write a short title (at most 8 words, no quotes, same language as the message) for a conversation that starts with the message below. Reply with the title only.';
 const SUGGEST_PROMPT = 'Given the exchange below, suggest the three most likely next questions the user would ask. Keep each under 20 words, in the language of the conversation. Reply with a JSON array of three strings and nothing else.';

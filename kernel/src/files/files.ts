@@ -6,10 +6,9 @@ import type { Context } from 'koa';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
-import type { AppConfig, FormField } from './config.js';
+import type { AppConfig, FormField } from '../apps/config.js';
 import { isUuid } from '../http/validate.js';
-import type { PromptFile } from './prompt.js';
-import type { Owner } from './conversations.js';
+import type { Owner } from '../conversations/conversations.js';
 
 /** The app a file is looked up for: the one it must have been uploaded to. */
 export interface FileApp {
@@ -63,6 +62,13 @@ export interface FileRef {
 }
 
 /** A resolved file of a message: what is stored with it and what the model sees. */
+/** A file as a prompt shows it to the model. */
+export interface PromptFile {
+  readonly type: string;
+  /** A URL the model can fetch, or a `data:` URL. */
+  readonly url: string;
+}
+
 export interface MessageFile extends PromptFile {
   readonly id: string;
   readonly transfer_method: string;

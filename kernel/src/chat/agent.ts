@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChatMessage, ChatParams, ChatTool, ChatUsage, JsonSchema, JsonValue, ToolCall } from '@tessera/sdk';
 import { InputError } from '../errors.js';
 import { unix } from '../identity/models.js';
-import type { AgentTool } from './config.js';
+import type { AgentTool } from '../apps/config.js';
 import { modelParameters } from './prompt.js';
 import { REACT_FINAL_NUDGE, REACT_STOP, ReactParser, reactInstructions, reactMessages } from './react.js';
 import { type AgentThought, type AppEvent, estimateUsage, type TurnContext, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';

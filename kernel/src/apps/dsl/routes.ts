@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { authOf } from '../http/auth.js';
+import { authOf } from '../../http/auth.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type Router from '@koa/router';
-import type { Knex } from 'knex';
 import type { Context } from 'koa';
-import { createGuardedFetch, FetchResponseTooLargeError } from '@tessera/sdk/runtime';
-import { InputError, NotFoundError } from '../errors.js';
-import { isUuid, parse } from '../http/validate.js';
-import type { AppMode, Apps } from './apps.js';
-import { loadConfig } from './config.js';
-import { convertDsl, CURRENT_DSL_VERSION, DSL_MAX_BYTES, DslError, exportDsl, importStatus, type ImportStatus, parseDsl, type ParsedDsl, parseYamlMapping, rawGithubUrl, versionOf } from './dsl.js';
+import { InputError, NotFoundError } from '../../errors.js';
+import { isUuid, parse } from '../../http/validate.js';
+import type { AppMode, Apps } from '../apps.js';
+import { loadConfig } from '../config.js';
+import { fetchDsl } from './fetch.js';
+import { type Overrides, PendingImports } from './pending-imports.js';
+import { convertDsl, CURRENT_DSL_VERSION, DslError, exportDsl, importStatus, type ImportStatus, parseDsl, type ParsedDsl, parseYamlMapping, versionOf } from './dsl.js';
 
 /**
  * App DSL routes (Dify's): import from YAML text or a URL, confirm an import
@@ -34,14 +34,6 @@ const ImportBody = Type.Object({
   app_id: Nullable(Type.String()),
 });
 
-interface Overrides {
-  name?: string | undefined;
-  description?: string | undefined;
-  icon_type?: string | undefined;
-  icon?: string | undefined;
-  icon_background?: string | undefined;
-}
-
 interface ImportResult {
   id: string;
   status: ImportStatus;
@@ -54,103 +46,14 @@ interface ImportResult {
   warnings: string[];
 }
 
-interface PendingImport {
-  content: string;
-  overrides: Overrides;
-}
-
-/** Pending imports wait this long for their confirmation (Dify's 10 minutes). */
-export const PENDING_IMPORT_TTL_MS = 10 * 60_000;
-const MAX_PENDING_PER_WORKSPACE = 20;
-
-/**
- * Imports waiting for `confirm`, expiring after 10 minutes, kept in the
- * database so that a confirmation may reach any API process. Taking one
- * deletes it in the same statement, so it is confirmed once.
- */
-class PendingImports {
-  constructor(private readonly knex: Knex) {}
-
-  async add(id: string, workspaceId: string, entry: PendingImport): Promise<void> {
-    await this.knex('app_imports').where('expires_at', '<=', this.knex.fn.now()).delete();
-    await this.knex('app_imports').insert({ id, workspace_id: workspaceId, content: entry.content, overrides: JSON.stringify(entry.overrides), expires_at: new Date(Date.now() + PENDING_IMPORT_TTL_MS) });
-    const older = (await this.knex('app_imports').where({ workspace_id: workspaceId }).orderBy('created_at', 'desc').offset(MAX_PENDING_PER_WORKSPACE).select('id')) as Array<{ id: string }>;
-    if (older.length) await this.knex('app_imports').whereIn('id', older.map((r) => r.id)).delete();
-  }
-
-  /** Takes (removes) a live entry of this workspace. */
-  async take(id: string, workspaceId: string): Promise<PendingImport | undefined> {
-    if (!isUuid(id)) return undefined;
-    const rows = (await this.knex('app_imports').where({ id, workspace_id: workspaceId }).andWhere('expires_at', '>', this.knex.fn.now()).delete().returning(['content', 'overrides'])) as Array<{ content: string; overrides: string }>;
-    const row = rows[0];
-    return row ? { content: row.content, overrides: JSON.parse(row.overrides) as Overrides } : undefined;
-  }
-}
-
-export interface FetchDslOptions {
-  /** Private/loopback destinations allowed (tests; the SSRF guard refuses them otherwise). */
-  allowPrivate?: readonly string[];
-  /** Until the response headers (default 10 s). */
-  headersTimeoutMs?: number;
-  /** The whole download (default 30 s). */
-  totalTimeoutMs?: number;
-  maxBytes?: number;
-}
-
-/**
- * Downloads a DSL file: http(s) only, never to private or loopback addresses
- * (SSRF guard, redirects re-checked), GitHub blob URLs read raw, at most
- * 10 MB, within a timeout. Throws DslError with the reason.
- */
-function tooLarge(maxBytes: number): string {
-  return `File size exceeds the limit of ${maxBytes % (1024 * 1024) === 0 ? `${maxBytes / (1024 * 1024)}MB` : `${maxBytes} bytes`}`;
-}
-
-export async function fetchDsl(url: string, options: FetchDslOptions = {}): Promise<string> {
-  const maxBytes = options.maxBytes ?? DSL_MAX_BYTES;
-  const target = rawGithubUrl(url.trim());
-  const guardedFetch = createGuardedFetch({
-    grant: { hosts: ['*'], allowPrivate: options.allowPrivate ?? [] },
-    timeoutMs: options.headersTimeoutMs ?? 10_000,
-    maxResponseBytes: maxBytes,
-    maxRedirects: 5,
-    userAgent: 'Tessera-DSL-Import',
-  });
-  const signal = AbortSignal.timeout(options.totalTimeoutMs ?? 30_000);
-  try {
-    const res = await guardedFetch({ url: target, method: 'GET', headers: { Accept: 'application/x-yaml, text/yaml, text/plain, */*' }, signal });
-    if (res.status < 200 || res.status >= 300) {
-      res.cancel?.();
-      throw new DslError(`Error fetching YAML from URL: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
-    }
-    const length = Number(res.headers.find(([name]) => name === 'content-length')?.[1]);
-    if (Number.isFinite(length) && length > maxBytes) {
-      res.cancel?.();
-      throw new DslError(tooLarge(maxBytes));
-    }
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of res.body ?? []) chunks.push(chunk);
-    const content = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-    if (content.trim() === '') throw new DslError('Empty content from url');
-    return content;
-  } catch (error) {
-    if (error instanceof DslError) throw error;
-    if (error instanceof FetchResponseTooLargeError) throw new DslError(tooLarge(maxBytes));
-    if (error instanceof TypeError && /decode|encoded/i.test(error.message)) throw new DslError('Error fetching YAML from URL: the file is not UTF-8 text');
-    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
-    throw new DslError(`Error fetching YAML from URL: ${reason}`);
-  }
-}
-
-
 
 function blank(value: string | null | undefined): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-export function registerDslRoutes(console: Router, deps: { apps: Apps; knex: Knex }): void {
+export function registerDslRoutes(console: Router, deps: { apps: Apps; pending: PendingImports }): void {
   const { apps } = deps;
-  const pending = new PendingImports(deps.knex);
+  const { pending } = deps;
 
   const failed = (id: string, error: string, version = ''): ImportResult => ({ id, status: 'failed', app_id: null, app_mode: null, error, imported_dsl_version: version, current_dsl_version: CURRENT_DSL_VERSION, warnings: [] });
 

@@ -7,15 +7,15 @@ import { callerOf } from '../http/auth.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import { toErrorBody } from '../http/error-middleware.js';
 import { unix } from '../identity/models.js';
-import type { Apps, RunnableApp } from './apps.js';
-import type { AppConfig } from './config.js';
-import type { Conversations } from './conversations.js';
-import type { Generator, Prepared } from './generate.js';
-import type { Limiter } from './limits.js';
-import { moderateInput } from './moderation.js';
-import { fitMemory, type HistoryTurn } from './prompt.js';
-import { ANONYMOUS_USER, appGate, ownerOf, publishedOf, runnableOf } from './service-routes.js';
-import type { AppEvent } from './turn.js';
+import type { Apps, RunnableApp } from '../apps/apps.js';
+import type { AppConfig } from '../apps/config.js';
+import type { Conversations } from '../conversations/conversations.js';
+import type { Generator, Prepared } from '../chat/generate.js';
+import type { Limiter } from '../service-api/limits.js';
+import { moderateInput } from '../chat/moderation.js';
+import { fitMemory, type HistoryTurn } from '../chat/prompt.js';
+import { ANONYMOUS_USER, appGate, ownerOf, publishedOf, runnableOf } from '../service-api/gate.js';
+import type { AppEvent } from '../chat/turn.js';
 
 export interface OpenAiRouteDeps {
   readonly apps: Apps;

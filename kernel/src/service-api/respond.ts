@@ -2,8 +2,8 @@ import type { Context } from 'koa';
 import { InputError, TesseraError } from '../errors.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import { openSse } from '../http/sse.js';
-import type { Generator, Prepared } from './generate.js';
-import type { AppEvent } from './turn.js';
+import type { Generator, Prepared } from '../chat/generate.js';
+import type { AppEvent } from '../chat/turn.js';
 
 export type ResponseMode = 'blocking' | 'streaming';
 

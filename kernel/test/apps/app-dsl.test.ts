@@ -5,14 +5,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
-import { fetchDsl } from '../src/apps/dsl-routes.js';
-import { checkVersion, CURRENT_DSL_VERSION, dependencyOf, DslError, exportDsl, parseDsl, rawGithubUrl } from '../src/apps/dsl.js';
-import { defaultConfig } from '../src/apps/config.js';
-import { configureOpenAi } from './support/apps.js';
-import { addMember, setupOwner, startKernel, type TestKernel } from './support/kernel.js';
-import { OpenAiWireServer } from './support/openai-server.js';
+import { fetchDsl } from '../../src/apps/dsl/fetch.js';
+import { checkVersion, CURRENT_DSL_VERSION, dependencyOf, DslError, exportDsl, parseDsl, rawGithubUrl } from '../../src/apps/dsl/dsl.js';
+import { defaultConfig } from '../../src/apps/config.js';
+import { configureOpenAi } from '../support/apps.js';
+import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { OpenAiWireServer } from '../support/openai-server.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dsl');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dsl');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ModelRuntime } from '../models/model-runtime.js';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from '../apps/config.js';
 
 /** The outcome of checking text against an app's sensitive-word settings. */
 export interface ModerationResult {

@@ -1,7 +1,8 @@
 import type { ChatMessage, ContentPart } from '@tessera/sdk';
 import { InputError } from '../errors.js';
 import { estimateChatTokens } from '../models/tokens.js';
-import { type AppConfig, formFields } from './config.js';
+import { type AppConfig, formFields } from '../apps/config.js';
+import type { PromptFile } from '../files/files.js';
 
 /**
  * Checks a request's `inputs` against the app's form and fills defaults.
@@ -65,12 +66,6 @@ export function render(template: string, inputs: Record<string, unknown>): strin
 }
 
 /** An image (or other file) attached to a turn, ready for the model. */
-export interface PromptFile {
-  readonly type: string;
-  /** A URL the model can fetch, or a `data:` URL. */
-  readonly url: string;
-}
-
 export interface HistoryTurn {
   readonly query: string;
   readonly answer: string;

@@ -3,12 +3,12 @@ import { objectBody, queryInt, queryString } from '../http/validate.js';
 import type { Context, Middleware } from 'koa';
 import { InputError, NotFoundError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
-import type { Apps } from './apps.js';
-import type { Assistant } from './assist.js';
-import { formFields } from './config.js';
-import { type Conversations, conversationView } from './conversations.js';
-import type { Files } from './files.js';
-import { appGate, ownerOf, publishedOf, runnableOf, userOf } from './service-routes.js';
+import type { Apps } from '../apps/apps.js';
+import type { Assistant } from '../chat/assist.js';
+import { formFields } from '../apps/config.js';
+import { type Conversations, conversationView } from '../conversations/conversations.js';
+import type { Files } from '../files/files.js';
+import { appGate, ownerOf, publishedOf, runnableOf, userOf } from './gate.js';
 
 export interface ConversationRouteDeps {
   readonly apps: Apps;

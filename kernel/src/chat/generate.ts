@@ -4,13 +4,13 @@ import { linkSignals } from '@tessera/sdk/runtime';
 import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import { priceOf } from '../models/usage.js';
-import type { RunnableApp } from './apps.js';
-import { formFields } from './config.js';
-import type { Conversations, Owner } from './conversations.js';
-import { type Files, type MessageFile, storedFiles } from './files.js';
+import type { RunnableApp } from '../apps/apps.js';
+import { formFields } from '../apps/config.js';
+import type { Conversations, Owner } from '../conversations/conversations.js';
+import { type Files, type MessageFile, storedFiles } from '../files/files.js';
 import { checkInput, checkOutput } from './moderation.js';
 import { buildMessages, checkInputs, fitMemory, type HistoryTurn } from './prompt.js';
-import { StoppedError, type Tasks } from './tasks.js';
+import { StoppedError, type Tasks } from '../runs/tasks.js';
 import { type AgentThought, type AppEvent, estimateUsage, runChat, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
 
 export interface GenerateRequest {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { MessageWriter, type SaveItem } from '../../src/apps/message-writer.js';
+import { MessageWriter, type SaveItem } from '../../src/conversations/message-writer.js';
 import { createPublishedApp, startAppKernel, stopAppKernel, type AppKernel } from '../support/apps.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 

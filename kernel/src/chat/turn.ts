@@ -1,11 +1,11 @@
 import type { ChatMessage, ChatUsage } from '@tessera/sdk';
 import type { Logger } from 'pino';
-import type { App } from '../identity/models.js';
+import type { App } from '../apps/app-row.js';
 import type { ModelRuntime } from '../models/model-runtime.js';
 import { estimateChatTokens } from '../models/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from '../apps/config.js';
 import { modelParameters } from './prompt.js';
 
 /** One Service API event (`data: {json}` on the wire). */

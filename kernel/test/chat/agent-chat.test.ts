@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, startAppKernel, stopAppKernel } from '../support/apps.js';
-import { ReactParser } from '../../src/apps/react.js';
+import { ReactParser } from '../../src/chat/react.js';
 
 const CALCULATOR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'calculator');
 

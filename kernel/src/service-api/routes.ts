@@ -1,18 +1,17 @@
 import type Router from '@koa/router';
 import { objectBody } from '../http/validate.js';
-import type { Context, Middleware, Next } from 'koa';
-import { ForbiddenError, InputError, TesseraError } from '../errors.js';
+import type { Context, Middleware } from 'koa';
+import { InputError, TesseraError } from '../errors.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import { callerOf } from '../http/auth.js';
-import type { Apps, RunnableApp } from './apps.js';
-import type { AppConfig } from './config.js';
-import { parametersView } from './config.js';
-import type { Conversations, Owner } from './conversations.js';
-import type { Files } from './files.js';
-import type { Generator } from './generate.js';
+import type { Apps } from '../apps/apps.js';
+import { parametersView } from '../apps/config.js';
+import type { Conversations } from '../conversations/conversations.js';
+import type { Files } from '../files/files.js';
+import type { Generator } from '../chat/generate.js';
 import type { Limiter } from './limits.js';
 import { respond, responseMode } from './respond.js';
-import type { Tasks } from './tasks.js';
+import type { Tasks } from '../runs/tasks.js';
 
 export interface ServiceRouteDeps {
   readonly apps: Apps;
@@ -28,51 +27,7 @@ export interface ServiceRouteDeps {
   readonly keyConcurrency: number;
 }
 
-/** Dify's session id for calls that name no user. */
-export const ANONYMOUS_USER = 'DEFAULT-USER';
-
-/** The app behind the key, checked runnable; set on `ctx.state.app`. */
-export function appGate(apps: Apps): Middleware {
-  return async (ctx: Context, next: Next) => {
-    const caller = callerOf(ctx);
-    const runnable = await apps.runnableById(caller.appId!);
-    if (!runnable || runnable.app.workspace_id !== caller.workspaceId) throw new ForbiddenError('The app no longer exists.', 'app_unavailable');
-    if (runnable.app.status !== 'normal') throw new ForbiddenError('The app is not available.', 'app_unavailable');
-    if (!runnable.app.enable_api) throw new ForbiddenError("The app's API service has been disabled.", 'forbidden');
-    ctx.state.runnable = runnable;
-    await next();
-  };
-}
-
-export function runnableOf(ctx: Context): RunnableApp<AppConfig | null> {
-  return ctx.state.runnable as RunnableApp<AppConfig | null>;
-}
-
-/** The published config; 400 `app_unavailable` before the app is first published. */
-export function publishedOf(ctx: Context): RunnableApp {
-  const runnable = runnableOf(ctx);
-  if (!runnable.config) throw new TesseraError(400, 'app_unavailable', 'App unavailable, please check your app configurations: the app has not been published.');
-  return runnable as RunnableApp;
-}
-
-/** The `user` of a request (body for writes, query for reads); required unless `optional`. */
-export function userOf(ctx: Context, where: 'body' | 'query' | 'form', optional = false, form?: Record<string, string>): string {
-  const source = where === 'query' ? ctx.query.user : where === 'form' ? form?.user : (ctx.request.body as Record<string, unknown> | undefined)?.user;
-  const user = Array.isArray(source) ? source[0] : source;
-  if (typeof user === 'string' && user.trim() !== '') {
-    if (user.length > 255) throw new InputError('user must be at most 255 characters.', 'user');
-    return user;
-  }
-  if (optional) return ANONYMOUS_USER;
-  throw new InputError('Arg user must be provided.', 'user');
-}
-
-/** The end user a request acts for. */
-export async function ownerOf(ctx: Context, conversations: Conversations, user: string): Promise<Owner> {
-  const { app } = runnableOf(ctx);
-  return { kind: 'end_user', id: await conversations.endUser(app.workspace_id, app.id, user), sessionId: user };
-}
-
+import { appGate, ownerOf, publishedOf, runnableOf, userOf } from './gate.js';
 
 /** `/v1` generation routes: chat and completion messages, stop, and what a client reads to render the app. */
 export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): void {

@@ -1,6 +1,6 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { InputError } from '../errors.js';
-import { type AppConfig, defaultConfig, FORM_FIELD_TYPES, type FormFieldType, normalizeConfig } from './config.js';
+import { InputError } from '../../errors.js';
+import { type AppConfig, defaultConfig, FORM_FIELD_TYPES, type FormFieldType, normalizeConfig } from '../config.js';
 
 /**
  * The app DSL: Dify-compatible YAML export and import of `chat`, `completion`

@@ -3,7 +3,7 @@ import { queryInt, queryString } from '../http/validate.js';
 import { authOf } from '../http/auth.js';
 import type { Context } from 'koa';
 import { InputError } from '../errors.js';
-import type { Apps } from './apps.js';
+import type { Apps } from '../apps/apps.js';
 import { type AppLogs, CONVERSATION_SORTS, type ConversationSort, type LogFilter, type Paging } from './logs.js';
 
 export interface LogRouteDeps {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
-import { type App, unix } from '../identity/models.js';
+import { unix } from '../identity/models.js';
+import type { App } from '../apps/app-row.js';
 import { isUuid } from '../http/validate.js';
 import type { MessageRow } from './conversations.js';
 

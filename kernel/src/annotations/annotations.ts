@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { ModelType } from '@tessera/sdk';
 import { InputError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
-import { type App, unix } from '../identity/models.js';
+import { unix } from '../identity/models.js';
+import type { App } from '../apps/app-row.js';
 import type { ModelRuntime } from '../models/model-runtime.js';
-import type { Apps, RunnableApp } from './apps.js';
-import { type AppConfig, normalizeConfig } from './config.js';
+import type { Apps, RunnableApp } from '../apps/apps.js';
+import { type AppConfig, normalizeConfig } from '../apps/config.js';
 import { isUuid } from '../http/validate.js';
 
 /** The embedding model annotation reply uses when neither the app nor the workspace names one. */

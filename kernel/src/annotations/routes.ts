@@ -4,8 +4,8 @@ import { authOf } from '../http/auth.js';
 import type { Context, Middleware } from 'koa';
 import { InputError, NotFoundError } from '../errors.js';
 import type { Annotations, ReplyAction, ReplySettings } from './annotations.js';
-import type { Apps } from './apps.js';
-import { appGate, runnableOf } from './service-routes.js';
+import type { Apps } from '../apps/apps.js';
+import { appGate, runnableOf } from '../service-api/gate.js';
 
 export interface AnnotationRouteDeps {
   readonly apps: Apps;
