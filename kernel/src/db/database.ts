@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
@@ -56,20 +56,40 @@ export interface OpenPgliteOptions {
 }
 
 export async function openPglite(dir: string, templateDir: string | undefined = PGLITE_TEMPLATE_DIR, options: OpenPgliteOptions = {}): Promise<PGlite> {
-  if (!existsSync(join(dir, 'PG_VERSION'))) {
-    if (templateDir && existsSync(join(templateDir, 'PG_VERSION'))) {
-      mkdirSync(dirname(dir), { recursive: true });
-      let copied = 0;
-      const onFile = options.onTemplateFile;
-      cpSync(templateDir, dir, { recursive: true, ...(onFile ? { filter: (src: string) => (statSync(src).isDirectory() || onFile(copied++), true) } : {}) });
-    } else {
-      mkdirSync(dir, { recursive: true });
-    }
-  }
+  if (!existsSync(join(dir, 'PG_VERSION'))) await createDataDir(dir, templateDir, options);
+  return PGlite.create(dir, pgliteOptions());
+}
+
+function pgliteOptions() {
   // Postgres' default 128 MB of shared buffers doubles PGlite's resident memory;
   // the OS page cache already holds the data files, so 16 MB loses little (bench/boot).
   const sharedBuffers = process.env.PGLITE_SHARED_BUFFERS || '16MB';
-  return PGlite.create(dir, { extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] });
+  return { extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] };
+}
+
+/**
+ * Makes `dir` a PGlite data folder without ever leaving half of one there
+ * (issue #14: a kill -9 during the first start's copy left the data folder
+ * unusable for good). The template is copied, or initdb runs, in a folder
+ * beside `dir`, renamed into place once complete; what a killed start left
+ * there is removed and the copy done again.
+ */
+async function createDataDir(dir: string, templateDir: string | undefined, options: OpenPgliteOptions): Promise<void> {
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  if (templateDir && existsSync(join(templateDir, 'PG_VERSION'))) {
+    let copied = 0;
+    const onFile = options.onTemplateFile;
+    const filter = onFile ? (src: string) => (statSync(src).isDirectory() || onFile(copied++), true) : undefined;
+    cpSync(templateDir, partial, { recursive: true, ...(filter ? { filter } : {}) });
+  } else {
+    mkdirSync(partial);
+    await (await PGlite.create(partial, pgliteOptions())).close();
+  }
+  // A folder without PG_VERSION holds no database: an empty one, or what a copy into place left before #14.
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
 }
 
 /**
