@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AbortSignalLike } from "./context.js";
+import type { AbortSignalLike } from "./abort.js";
 import type { JsonSchema } from "./json.js";
 
 /** A text content part. */

@@ -9,25 +9,10 @@
  * @module
  */
 
+import type { AbortSignalLike } from "./abort.js";
 import type { ChatChunk, ChatParams } from "./chat.js";
 import type { JsonValue } from "./json.js";
-import type { EmbedParams, EmbedResult, RerankParams, RerankResult } from "./model-provider.js";
-
-/**
- * The subset of the WHATWG `AbortSignal` that the SDK relies on. A real
- * `AbortSignal` satisfies it; the SDK avoids referencing the DOM/Node global so
- * its types compile in any environment.
- */
-export interface AbortSignalLike {
-  /** `true` once the operation has been cancelled. */
-  readonly aborted: boolean;
-  /** The abort reason, when one was given. */
-  readonly reason?: unknown;
-  /** Registers a listener called once when the signal aborts. */
-  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
-  /** Removes a listener registered with {@link AbortSignalLike.addEventListener}. */
-  removeEventListener(type: "abort", listener: () => void): void;
-}
+import type { EmbedParams, EmbedResult, RerankParams, RerankResult } from "./model-calls.js";
 
 /** Response headers, as a read-only subset of WHATWG `Headers`. */
 export interface HeadersLike {

@@ -18,8 +18,10 @@
 export { SDK_API_VERSION } from "./version.js";
 export * from "./json.js";
 export * from "./errors.js";
+export * from "./abort.js";
 export * from "./context.js";
 export * from "./chat.js";
+export * from "./model-calls.js";
 export * from "./model-provider.js";
 export * from "./vector-store.js";
 export * from "./node.js";

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { AbortSignalLike, PluginContext } from "./context.js";
+import type { AbortSignalLike } from "./abort.js";
+import type { PluginContext } from "./context.js";
 import type { PluginErrorJSON } from "./errors.js";
 import type { Awaitable, InferSchema, JsonSchema, JsonValue } from "./json.js";
 

@@ -1,7 +1,7 @@
 import type { ChatChunk, ChatParams } from '../chat.js';
 import type { KvListOptions, KvListResult, LogFields } from '../context.js';
 import type { JsonValue } from '../json.js';
-import type { EmbedParams, EmbedResult, RerankParams, RerankResult } from '../model-provider.js';
+import type { EmbedParams, EmbedResult, RerankParams, RerankResult } from '../model-calls.js';
 
 /** A fetch the host performs for a plugin (the kernel's is SSRF-guarded and limited to granted hosts). */
 export interface HostFetchRequest {

@@ -4,7 +4,7 @@ import type { JsonValue } from '../json.js';
 import { droppedLogFields, KV_SET_ENVELOPE_CHARS, truncateLogMessage, type BridgeLimits } from './bridge-limits.js';
 import type { HostCapabilities } from './capabilities.js';
 import { linkSignals } from './signals.js';
-import type { CallScope } from './isolate-runtime.js';
+import type { CallScope } from './plugin-runtime.js';
 
 /** A response body the plugin reads piece by piece; `pending` is a read already asked for. */
 interface OpenBody {

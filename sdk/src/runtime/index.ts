@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 export * from './capabilities.js';
+export * from './plugin-runtime.js';
 export * from './runtime-base.js';
 export * from './isolate-runtime.js';
 export * from './node-runtime.js';

@@ -1,9 +1,10 @@
 import ivm from 'isolated-vm';
 import { PluginError, type PluginErrorCode } from '../errors.js';
-import { bytesOut, DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
+import type { RuntimeOptions } from './plugin-runtime.js';
+import { bytesOut, DispatchRuntime } from './runtime-base.js';
 import { ISOLATE_LOCKDOWN, PRELUDE } from './prelude.js';
 
-export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './runtime-base.js';
+export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './plugin-runtime.js';
 
 export interface IsolateRuntimeOptions extends RuntimeOptions {
   /** The plugin's bundle: one self-contained ES module whose default export is `definePlugin(…)`. */

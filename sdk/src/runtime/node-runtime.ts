@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { PluginError } from '../errors.js';
-import { bytesOut, DispatchRuntime, type RuntimeOptions } from './runtime-base.js';
+import type { RuntimeOptions } from './plugin-runtime.js';
+import { bytesOut, DispatchRuntime } from './runtime-base.js';
 import type { NodeTask } from './node-worker.js';
 
 export interface NodeRuntimeOptions extends RuntimeOptions {

@@ -13,7 +13,7 @@ import type { JsonValue } from '../json.js';
 import type { HostCapabilities, HostFetchRequest, HostFetchResponse } from './capabilities.js';
 import { IsolateRuntime } from './isolate-runtime.js';
 import { fromWire, Outbox, readBatch, toWire, type Batch, type BatchSource, type CapOp, type FromHost, type StatsTuple, type ToHost } from './process-protocol.js';
-import type { PluginRuntime } from './runtime-base.js';
+import type { PluginRuntime } from './plugin-runtime.js';
 
 if (typeof process.send !== 'function') throw new Error('process-host-child must be forked with an IPC channel');
 

@@ -11,7 +11,7 @@
  */
 import { PluginError, isPluginErrorCode } from '../errors.js';
 import type { JsonValue } from '../json.js';
-import type { CallTarget } from './runtime-base.js';
+import type { CallTarget } from './plugin-runtime.js';
 import type { IsolateRuntimeOptions } from './isolate-runtime.js';
 
 /** What an isolate runtime is opened with in the host process (its log sink stays in the API process). */

@@ -6,7 +6,8 @@ import type { JsonValue } from '../json.js';
 import type { HostCapabilities } from './capabilities.js';
 import type { IsolateRuntimeOptions } from './isolate-runtime.js';
 import { fromWire, Outbox, readBatch, toWire, type Batch, type BatchSource, type FromHost, type OpenOptions, type RunKind, type ToHost } from './process-protocol.js';
-import { DEFAULT_CALL_TIMEOUT_MS, type CallScope, type CallTarget, type PluginDescription, type PluginRuntime, type RuntimeStats } from './runtime-base.js';
+import type { CallScope, CallTarget, PluginDescription, PluginRuntime, RuntimeStats } from './plugin-runtime.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from './runtime-base.js';
 import { linkSignals } from './signals.js';
 
 // Under tsx (tests) the host is the TypeScript source; built, it is the compiled file next to this one.

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { IsolateRuntime } from '../../src/runtime/isolate-runtime.js';
 import { createGuardedFetch } from '../../src/runtime/guarded-fetch.js';
 import { createMemoryCapabilities } from '../../src/testing/memory-capabilities.js';
-import type { CallScope } from '../../src/runtime/runtime-base.js';
+import type { CallScope } from '../../src/runtime/plugin-runtime.js';
 
 /** A tool that fetches `url` and returns the body as text, as a plugin would. */
 const FETCH_TEXT = `export default { kind: 'plugin', apiVersion: '1.0.0', tools: { get: { kind: 'tool', invoke: async (a, ctx) => { const r = await ctx.fetch(a.url); return await r.text(); } } }, providers: {}, nodes: {}, vectorStores: {}, documentLoaders: {} };`;

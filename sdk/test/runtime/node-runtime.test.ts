@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../../src/errors.js';
 import { NodeRuntime } from '../../src/runtime/node-runtime.js';
-import type { CallScope } from '../../src/runtime/runtime-base.js';
+import type { CallScope } from '../../src/runtime/plugin-runtime.js';
 import { createMemoryCapabilities, type MemoryCapabilities } from '../../src/testing/memory-capabilities.js';
 
 function bundle(tools: string, imports = ''): string {

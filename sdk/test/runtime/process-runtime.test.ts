@@ -7,7 +7,7 @@ import { PluginError } from '../../src/errors.js';
 import { createGuardedFetch } from '../../src/runtime/guarded-fetch.js';
 import { IsolateRuntime } from '../../src/runtime/isolate-runtime.js';
 import { PluginHostProcess, ProcessIsolateRuntime } from '../../src/runtime/process-runtime.js';
-import type { CallScope, PluginRuntime } from '../../src/runtime/runtime-base.js';
+import type { CallScope, PluginRuntime } from '../../src/runtime/plugin-runtime.js';
 import { createMemoryCapabilities, type MemoryCapabilities } from '../../src/testing/memory-capabilities.js';
 
 function bundle(tools: string): string {
