@@ -39,6 +39,7 @@ import { Generator } from './chat/generate.js';
 import { MemoryLimiter, RedisLimiter, type Limiter } from './service-api/limits.js';
 import { registerServiceRoutes } from './service-api/routes.js';
 import { Tasks } from './runs/tasks.js';
+import { Runners } from './runs/runner.js';
 import { createLogger, type Logger } from './logger.js';
 import { PackageStore } from './plugins/package-store.js';
 import { PluginHost } from './plugins/plugin-host.js';
@@ -287,7 +288,6 @@ export function createKernel(options: KernelOptions): Kernel {
         logger: log,
         conversations: kernel.conversations,
         files: kernel.files,
-        tasks: kernel.tasks,
         agent: runAgent,
         hooks: { nameConversation: (runnable, id, query) => kernel.assistant.nameInBackground(runnable, id, query), annotationReply: (runnable, query) => kernel.annotations.reply(runnable, query) },
       });
@@ -317,13 +317,14 @@ export function createKernel(options: KernelOptions): Kernel {
         registerPasswordResetRoutes(http.console, { resets: kernel.passwordResets });
         registerInstallRoutes(http.console, { install: kernel.install });
         const appKey = serviceKey(kernel.apiKeys, 'app');
-        registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, generator: kernel.generator, tasks: kernel.tasks, tracker });
+        const runs = { runners: new Runners([kernel.generator]), tasks: kernel.tasks, limiter: kernel.limiter };
+        registerAppRoutes(http.console, { apps: kernel.apps, apiKeys: kernel.apiKeys, runs, tracker });
         registerDslRoutes(http.console, { apps: kernel.apps, pending: new PendingImports(kernel.db.knex) });
         registerLogRoutes(http.console, { apps: kernel.apps, logs: new AppLogs(kernel.db.knex) });
         registerAnnotationRoutes(http.console, http.service, { apps: kernel.apps, annotations: kernel.annotations, appKey });
-        registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, tasks: kernel.tasks, files: kernel.files, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
+        registerServiceRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, runs, files: kernel.files, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerConversationRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, files: kernel.files, assistant: kernel.assistant, appKey });
-        registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, generator: kernel.generator, limiter: kernel.limiter, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
+        registerOpenAiRoutes(http.service, { apps: kernel.apps, conversations: kernel.conversations, runs, tracker, appKey, keyConcurrency: config.apiKeyMaxActiveRequests });
         registerPluginRoutes(http.console, { packages: kernel.packages, service: kernel.plugins, host: kernel.pluginHost, publishers: kernel.publishers });
         registerMarketplaceRoutes(http.console, { catalog: kernel.catalog, publishers: kernel.publishers, marketplace: kernel.marketplace });
         registerModelRoutes(http.console, http.service, { service: kernel.modelService, tracker, anyKey: serviceKey(kernel.apiKeys, 'any') });

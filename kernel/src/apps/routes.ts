@@ -7,9 +7,8 @@ import type { ConnectionTracker } from '../http/connections.js';
 import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
-import type { Generator } from '../chat/generate.js';
+import { startRun, type StartRunDeps } from '../runs/start-run.js';
 import { respond, responseMode } from '../service-api/respond.js';
-import type { Tasks } from '../runs/tasks.js';
 
 const Icon = {
   icon: Type.Optional(Type.String({ maxLength: 255 })),
@@ -36,8 +35,8 @@ const Paging = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 99999 }),
 export interface AppRouteDeps {
   readonly apps: Apps;
   readonly apiKeys: ApiKeys;
-  readonly generator: Generator;
-  readonly tasks: Tasks;
+  /** Runners, tasks and limits: what `startRun` needs. */
+  readonly runs: StartRunDeps;
   readonly tracker: ConnectionTracker;
 }
 
@@ -112,21 +111,24 @@ export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
     const runnable = await apps.draftRunnable(authOf(ctx).workspaceId, ctx.params.app_id!);
     const input = (ctx.request.body ?? {}) as Record<string, unknown>;
     const mode = responseMode(input.response_mode);
-    const prepared = await deps.generator.prepare(runnable, {
-      endpoint,
-      query: typeof input.query === 'string' ? input.query : '',
-      inputs: input.inputs,
-      conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
-      files: input.files,
-      autoGenerateName: input.auto_generate_name !== false,
+    const run = await startRun(deps.runs, {
+      runnable,
+      request: {
+        endpoint,
+        query: typeof input.query === 'string' ? input.query : '',
+        inputs: input.inputs,
+        conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
+        files: input.files,
+        autoGenerateName: input.auto_generate_name !== false,
+        source: 'console',
+      },
       owner: { kind: 'account', id: authOf(ctx).accountId },
-      source: 'console',
     });
-    await respond(ctx, deps.generator, prepared, mode, deps.tracker, () => undefined);
+    await respond(ctx, run, mode, deps.tracker);
   };
   const stop = async (ctx: Context) => {
     await apps.get(authOf(ctx).workspaceId, ctx.params.app_id!);
-    await deps.tasks.stop(ctx.params.task_id!, `account:${authOf(ctx).accountId}`);
+    await deps.runs.tasks.stop(ctx.params.task_id!, `account:${authOf(ctx).accountId}`);
     ctx.body = { result: 'success' };
   };
   console.post('/apps/:app_id/chat-messages', preview('chat'));

@@ -4,8 +4,9 @@ import { InputError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import type { AgentTool } from '../apps/config.js';
 import { modelParameters } from './prompt.js';
+import type { AgentThoughtEvent, RunEvent } from '../runs/run-events.js';
 import { REACT_FINAL_NUDGE, REACT_STOP, ReactParser, reactInstructions, reactMessages } from './react.js';
-import { type AgentThought, type AppEvent, estimateUsage, type TurnContext, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
+import { type AgentThought, estimateUsage, type TurnContext, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
 
 /** A configured tool, resolved to an enabled plugin's tool. */
 interface AgentToolSpec {
@@ -54,7 +55,7 @@ class AgentRun {
     this.maxIterations = Number.isInteger(configured) ? Math.min(Math.max(configured, 1), 99) : 5;
   }
 
-  async *functionCalling(): AsyncGenerator<AppEvent> {
+  async *functionCalling(): AsyncGenerator<RunEvent> {
     const messages = [...this.ctx.messages];
     const chatTools: ChatTool[] = this.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
     for (let round = 1; ; round++) {
@@ -100,7 +101,7 @@ class AgentRun {
     }
   }
 
-  async *react(): AsyncGenerator<AppEvent> {
+  async *react(): AsyncGenerator<RunEvent> {
     const base = this.tools.length > 0 ? reactMessages(this.ctx.messages, reactInstructions(this.tools)) : [...this.ctx.messages];
     const scratchpad: ChatMessage[] = [];
     const stop = [REACT_STOP, ...(modelParameters(this.ctx.config.model.completion_params).stop ?? []).filter((s) => s !== REACT_STOP)].slice(0, MAX_STOP);
@@ -166,7 +167,7 @@ class AgentRun {
   }
 
   /** Streams answer text; a new round's text is set apart from an earlier round's. */
-  private *say(text: string, roundStart: boolean): Generator<AppEvent> {
+  private *say(text: string, roundStart: boolean): Generator<RunEvent> {
     const piece = roundStart && this.answer !== '' ? `\n\n${text}` : text;
     this.answer += piece;
     yield { event: 'agent_message', ...this.ctx.base, answer: piece };
@@ -183,12 +184,12 @@ class AgentRun {
     return { id: randomUUID(), position, thought: '', tool: '', tool_input: '', observation: '', message_files: [], created_at: unix(new Date())! };
   }
 
-  private *keep(thought: AgentThought): Generator<AppEvent> {
+  private *keep(thought: AgentThought): Generator<RunEvent> {
     this.thoughts.push(thought);
     yield this.event(thought);
   }
 
-  private event(thought: AgentThought): AppEvent {
+  private event(thought: AgentThought): AgentThoughtEvent {
     return { event: 'agent_thought', ...this.ctx.base, ...thought, message_files: [...thought.message_files] };
   }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { PluginError, type ChatMessage, type ChatUsage } from '@tessera/sdk';
-import { linkSignals } from '@tessera/sdk/runtime';
 import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import { priceOf } from '../models/usage.js';
@@ -8,37 +7,18 @@ import type { RunnableApp } from '../apps/apps.js';
 import { formFields } from '../apps/config.js';
 import type { Conversations, Owner } from '../conversations/conversations.js';
 import { type Files, type MessageFile, storedFiles } from '../files/files.js';
-import { checkInput, checkOutput } from './moderation.js';
-import { buildMessages, checkInputs, fitMemory, type HistoryTurn } from './prompt.js';
-import { StoppedError, type Tasks } from '../runs/tasks.js';
-import { type AgentThought, type AppEvent, estimateUsage, runChat, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
+import { checkInput, checkOutput, moderateInput } from './moderation.js';
+import { buildMessages, checkInputs, fitMemory } from './prompt.js';
+import { StoppedError } from '../runs/tasks.js';
+import { type AgentThoughtEvent, isAnswerDelta, type MessageEventBase, type RunEvent } from '../runs/run-events.js';
+import type { AppRunner, HistoryTurn, PreparedRun, RunRequest } from '../runs/runner.js';
+import { type AgentThought, estimateUsage, runChat, type TurnDeps, type TurnResult, type TurnRunner } from './turn.js';
 
-export interface GenerateRequest {
-  /** Which endpoint was called: it must match the app's mode. */
-  readonly endpoint: 'chat' | 'completion';
-  readonly query: string;
-  readonly inputs: unknown;
-  readonly conversationId?: string | undefined;
-  readonly files?: unknown;
-  readonly autoGenerateName: boolean;
-  readonly owner: Owner;
-  /** `from_source` of what is stored: `api` (Service API, OpenAI API) or `console` (preview). */
-  readonly source: 'api' | 'console';
-  /** Replaces stored memory (the OpenAI-compatible API sends the whole history itself). */
-  readonly history?: readonly HistoryTurn[];
-}
-
-/** A checked request, ready to run: errors found here are plain JSON errors, before any stream starts. */
-export interface Prepared {
-  readonly runnable: RunnableApp;
-  readonly request: GenerateRequest;
+/** A chat run, prepared: inputs checked, memory fitted, uploads resolved. */
+export interface Prepared extends PreparedRun {
   readonly inputs: Record<string, unknown>;
   readonly files: MessageFile[];
-  readonly conversation: { id: string; isNew: boolean } | null;
   readonly history: HistoryTurn[];
-  readonly taskId: string;
-  readonly messageId: string;
-  readonly createdAt: number;
 }
 
 /** Hooks later features plug into (annotation reply, conversation naming). */
@@ -52,7 +32,6 @@ export interface GenerateHooks {
 export interface GeneratorDeps extends TurnDeps {
   readonly conversations: Conversations;
   readonly files: Files;
-  readonly tasks: Tasks;
   readonly agent?: TurnRunner;
   readonly hooks?: GenerateHooks;
 }
@@ -65,10 +44,13 @@ const MEMORY_TURNS = 50;
  * streams the model (or the agent) as Service API events, and stores the
  * exchange — also when it is stopped or fails.
  */
-export class Generator {
+export class Generator implements AppRunner<Prepared> {
+  readonly modes = ['chat', 'completion', 'agent-chat'] as const;
+
   constructor(private readonly deps: GeneratorDeps) {}
 
-  async prepare(runnable: RunnableApp, request: GenerateRequest): Promise<Prepared> {
+  async prepare(original: RunnableApp, request: RunRequest): Promise<Prepared> {
+    const runnable = request.systemPrompt ? withSystemPrompt(original, request.systemPrompt) : original;
     const { app, config } = runnable;
     const mode = app.mode;
     if (request.endpoint === 'chat' && !['chat', 'agent-chat'].includes(mode)) throw new TesseraError(400, 'not_chat_app', 'Please check if your app mode matches the right API route.');
@@ -94,21 +76,21 @@ export class Generator {
       } else {
         conversation = { id: randomUUID(), isNew: true };
       }
-      if (request.history) history = [...request.history];
+      // A client's own history is held to the app's memory budget, newest turns first, like stored memory.
+      if (request.history) history = request.history.length ? await fitMemory(config.model.name, [...request.history].reverse(), config.memory.max_tokens) : [];
     }
     // Uploads only of this end user (or account) to this app.
     const files = [...(await this.deps.files.resolveInputs(app, request.owner, formFields(config), inputs)), ...(await this.deps.files.resolve(app, request.owner, config, request.files))];
     return { runnable, request, inputs: storedInputs, files, conversation, history, taskId: randomUUID(), messageId: randomUUID(), createdAt: unix(new Date())! };
   }
 
-  /** Streams the events of a prepared message. `signal` is the client's (disconnect, shutdown). */
-  async *run(prepared: Prepared, signal: AbortSignal): AsyncGenerator<AppEvent> {
+  /** Streams the events of a prepared message. `signal` aborts on a stop (reason `StoppedError`), a disconnect or shutdown. */
+  async *run(prepared: Prepared, signal: AbortSignal): AsyncGenerator<RunEvent> {
     const { runnable, request, inputs, files, conversation, taskId, messageId, createdAt } = prepared;
     const { app, config } = runnable;
     const ownerKey = `${request.owner.kind}:${request.owner.id}`;
-    const task = this.deps.tasks.start(taskId, ownerKey);
-    const abort = linkSignals(signal, task.signal);
-    const base: Record<string, unknown> = { task_id: taskId, id: messageId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), created_at: createdAt };
+    const abort = signal;
+    const base: MessageEventBase = { task_id: taskId, id: messageId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), created_at: createdAt };
     const query = request.endpoint === 'chat' ? request.query : typeof inputs.query === 'string' ? inputs.query : '';
     const started = performance.now();
     let answer = '';
@@ -138,9 +120,9 @@ export class Generator {
             break;
           }
           const event = step.value;
-          if ((event.event === 'message' || event.event === 'agent_message') && typeof event.answer === 'string') answer += event.answer;
+          if (isAnswerDelta(event)) answer += event.answer;
           // A thought is re-sent as it fills in; the last version per id is what a stopped run keeps.
-          if (event.event === 'agent_thought') streamedThoughts.set(String(event.id), thoughtOf(event));
+          if (event.event === 'agent_thought') streamedThoughts.set(event.id, thoughtOf(event));
           yield event;
         }
         answer = result.answer || answer;
@@ -153,10 +135,10 @@ export class Generator {
         }
       }
     } catch (caught) {
-      if (task.signal.aborted || signal.aborted) {
+      if (signal.aborted) {
         status = 'stopped';
         thoughts = [...streamedThoughts.values()];
-        error = task.signal.aborted ? null : 'client disconnected';
+        error = signal.reason instanceof StoppedError ? null : 'client disconnected';
       } else {
         const mapped = appError(caught);
         status = 'error';
@@ -166,8 +148,6 @@ export class Generator {
         yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: mapped.status, code: mapped.code, message: mapped.message };
         return;
       }
-    } finally {
-      task.done();
     }
     if (status === 'stopped' && messages.length > 0) usage = await estimateUsage(config.model.name, messages, answer);
     const latency = elapsed(started);
@@ -235,16 +215,23 @@ export class Generator {
   }
 }
 
-function thoughtOf(event: AppEvent): AgentThought {
-  const text = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : '');
-  return { id: String(event.id), position: Number(event.position) || 0, thought: text('thought'), tool: text('tool'), tool_input: text('tool_input'), observation: text('observation'), message_files: Array.isArray(event.message_files) ? (event.message_files as string[]) : [], created_at: Number(event.created_at) || 0 };
+function thoughtOf(event: AgentThoughtEvent): AgentThought {
+  return { id: event.id, position: event.position, thought: event.thought, tool: event.tool, tool_input: event.tool_input, observation: event.observation, message_files: [...event.message_files], created_at: event.created_at };
+}
+
+/** The app with a client's system message after its own prompt (chat and agent apps); input moderation covers it. */
+function withSystemPrompt(runnable: RunnableApp, system: string): RunnableApp {
+  const { app, config } = runnable;
+  if (app.mode === 'completion') return runnable;
+  if (moderateInput(config, {}, system).flagged) throw new InputError(config.sensitive_word_avoidance.configs.inputs_config.preset_response || 'The system message contains content that cannot be processed.', 'messages', 'content_filter');
+  return { ...runnable, config: { ...config, pre_prompt: [config.pre_prompt, system].filter((p) => p.trim() !== '').join('\n\n') } };
 }
 
 function elapsed(started: number): number {
   return Math.round(performance.now() - started) / 1000;
 }
 
-function defaultName(request: GenerateRequest): string {
+function defaultName(request: RunRequest): string {
   if (!request.autoGenerateName) return 'New conversation';
   const query = request.query.replace(/\s+/g, ' ').trim();
   return query.length > 40 ? `${query.slice(0, 40)}…` : query || 'New conversation';

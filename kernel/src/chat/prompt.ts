@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { estimateChatTokens } from '../models/tokens.js';
 import { type AppConfig, formFields } from '../apps/config.js';
 import type { PromptFile } from '../files/files.js';
+import type { HistoryTurn } from '../runs/runner.js';
 
 /**
  * Checks a request's `inputs` against the app's form and fills defaults.
@@ -66,10 +67,7 @@ export function render(template: string, inputs: Record<string, unknown>): strin
 }
 
 /** An image (or other file) attached to a turn, ready for the model. */
-export interface HistoryTurn {
-  readonly query: string;
-  readonly answer: string;
-}
+export type { HistoryTurn } from '../runs/runner.js';
 
 function userContent(text: string, files: readonly PromptFile[], detail: 'high' | 'low'): string | ContentPart[] {
   const images = files.filter((f) => f.type === 'image');

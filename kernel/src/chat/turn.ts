@@ -7,9 +7,8 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import type { AppConfig } from '../apps/config.js';
 import { modelParameters } from './prompt.js';
+import type { MessageEventBase, RunEvent } from '../runs/run-events.js';
 
-/** One Service API event (`data: {json}` on the wire). */
-export type AppEvent = { event: string } & Record<string, unknown>;
 
 /** An agent's step, as stored with the message and streamed as `agent_thought`. */
 export interface AgentThought {
@@ -37,7 +36,7 @@ export interface TurnContext {
   /** The end user's id string, forwarded to the provider for abuse monitoring. */
   readonly user: string;
   /** Base fields of every streamed event (`task_id`, `message_id`, `conversation_id`…). */
-  readonly base: Record<string, unknown>;
+  readonly base: MessageEventBase;
 }
 
 export interface TurnResult {
@@ -56,7 +55,7 @@ export interface TurnDeps {
 }
 
 /** A runner streams one turn's events and returns what to store. Plain chat and the agent are runners. */
-export type TurnRunner = (ctx: TurnContext, deps: TurnDeps) => AsyncGenerator<AppEvent, TurnResult>;
+export type TurnRunner = (ctx: TurnContext, deps: TurnDeps) => AsyncGenerator<RunEvent, TurnResult>;
 
 /** Estimated usage when the provider reported none. */
 export async function estimateUsage(model: string, messages: readonly ChatMessage[], answer: string): Promise<ChatUsage> {

@@ -10,18 +10,16 @@ import { unix } from '../identity/models.js';
 import type { Apps, RunnableApp } from '../apps/apps.js';
 import type { AppConfig } from '../apps/config.js';
 import type { Conversations } from '../conversations/conversations.js';
-import type { Generator, Prepared } from '../chat/generate.js';
-import type { Limiter } from '../service-api/limits.js';
-import { moderateInput } from '../chat/moderation.js';
-import { fitMemory, type HistoryTurn } from '../chat/prompt.js';
+import type { HistoryTurn } from '../runs/runner.js';
 import { ANONYMOUS_USER, appGate, ownerOf, publishedOf, runnableOf } from '../service-api/gate.js';
-import type { AppEvent } from '../chat/turn.js';
+import { type ErrorEvent, isAnswerDelta, type MessageEndEvent, type RunEvent } from '../runs/run-events.js';
+import { startRun, type StartedRun, type StartRunDeps } from '../runs/start-run.js';
 
 export interface OpenAiRouteDeps {
   readonly apps: Apps;
   readonly conversations: Conversations;
-  readonly generator: Generator;
-  readonly limiter: Limiter;
+  /** Runners, tasks and limits: what `startRun` needs. */
+  readonly runs: StartRunDeps;
   readonly tracker: ConnectionTracker;
   /** Resolves the app key onto `ctx.state.caller`. */
   readonly appKey: Middleware;
@@ -162,16 +160,14 @@ interface Outcome {
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-function usageOf(end: AppEvent): Outcome['usage'] {
-  const usage = ((end.metadata as { usage?: Record<string, unknown> } | undefined)?.usage ?? {}) as Record<string, unknown>;
+function usageOf(end: MessageEndEvent): Outcome['usage'] {
+  const usage = end.metadata.usage;
   const prompt = Number(usage.prompt_tokens) || 0;
   const completion = Number(usage.completion_tokens) || 0;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: Number(usage.total_tokens) || prompt + completion };
 }
 
-const eventError = (event: AppEvent) => new TesseraError(Number(event.status) || 500, String(event.code ?? 'internal_server_error'), String(event.message ?? 'The generation failed.'));
-/** Text deltas of the answer: plain chat and completion (`message`), agents' final answer (`agent_message`). */
-const isText = (event: AppEvent) => (event.event === 'message' || event.event === 'agent_message') && typeof event.answer === 'string';
+const eventError = (event: ErrorEvent) => new TesseraError(event.status || 500, event.code || 'internal_server_error', event.message || 'The generation failed.');
 
 const KEEP_ALIVE_MS = 10_000;
 
@@ -181,7 +177,7 @@ const KEEP_ALIVE_MS = 10_000;
  * key selects the app; `model` names it (its id or its name).
  */
 export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): void {
-  const { apps, conversations, generator, limiter, tracker } = deps;
+  const { apps, conversations, tracker } = deps;
   const gate = [openAiErrors(), deps.appKey, appGate(apps)];
 
   service.get('/models', ...gate, (ctx) => {
@@ -196,7 +192,7 @@ export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): vo
     const body = objectBody(ctx);
     checkModel(ctx, body.model);
     const runnable = publishedOf(ctx);
-    const { app, config } = runnable;
+    const { app } = runnable;
     if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new InputError('stream must be a boolean.', 'stream');
     if (body.n !== undefined && body.n !== null && body.n !== 1) throw new InputError('Only n = 1 is supported.', 'n');
     const stream = body.stream === true;
@@ -211,48 +207,31 @@ export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): vo
     const parsed = parseMessages(body.messages);
     const files = [...((body.files as unknown[] | undefined) ?? []), ...parsed.files];
 
-    // Client system messages follow the app's own prompt (chat and agent apps); the app's input moderation covers them.
-    let effective = runnable;
-    if (app.mode !== 'completion' && parsed.system) {
-      if (moderateInput(config, {}, parsed.system).flagged) throw new InputError(config.sensitive_word_avoidance.configs.inputs_config.preset_response || 'The system message contains content that cannot be processed.', 'messages', 'content_filter');
-      effective = { ...runnable, config: { ...config, pre_prompt: [config.pre_prompt, parsed.system].filter((p) => p.trim() !== '').join('\n\n') } };
-    }
-
     const caller = callerOf(ctx);
-    await limiter.hit(`key:${caller.keyId}`, app.api_rpm);
-    const owner = await ownerOf(ctx, conversations, user);
     const completion = app.mode === 'completion';
-    // The client's history is held to the app's memory budget, newest turns first, like stored memory.
-    const history = completion || parsed.history.length === 0 ? [] : await fitMemory(config.model.name, [...parsed.history].reverse(), config.memory.max_tokens);
-    const prepared = await generator.prepare(effective, {
-      endpoint: completion ? 'completion' : 'chat',
-      query: completion ? '' : parsed.query,
-      inputs: completion ? { ...inputs, query: parsed.query } : inputs,
-      files: files.length ? files : undefined,
-      autoGenerateName: false,
-      owner,
-      source: 'api',
-      ...(completion ? {} : { history }),
+    // Moderation of the client's system message and fitting its history to the memory budget happen in the runner.
+    const run = await startRun(deps.runs, {
+      runnable,
+      request: {
+        endpoint: completion ? 'completion' : 'chat',
+        query: completion ? '' : parsed.query,
+        inputs: completion ? { ...inputs, query: parsed.query } : inputs,
+        files: files.length ? files : undefined,
+        autoGenerateName: false,
+        source: 'api',
+        ...(completion ? {} : { history: parsed.history, ...(parsed.system ? { systemPrompt: parsed.system } : {}) }),
+      },
+      owner: () => ownerOf(ctx, conversations, user),
+      limits: { keyId: caller.keyId, keyConcurrency: deps.keyConcurrency },
     });
-    const releaseApp = await limiter.acquire(`app:${app.id}`, app.max_active_requests);
-    let releaseKey: () => void;
-    try {
-      releaseKey = await limiter.acquire(`key:${caller.keyId}`, deps.keyConcurrency);
-    } catch (error) {
-      releaseApp();
-      throw error;
-    }
-    const release = () => {
-      releaseApp();
-      releaseKey();
-    };
     const model = String(body.model);
-    if (stream) await streamed(ctx, generator, prepared, model, includeUsage, tracker, release);
-    else await blocking(ctx, generator, prepared, model, release);
+    if (stream) await streamed(ctx, run, model, includeUsage, tracker);
+    else await blocking(ctx, run, model);
   });
 }
 
-async function blocking(ctx: Context, generator: Generator, prepared: Prepared, model: string, release: () => void): Promise<void> {
+async function blocking(ctx: Context, run: StartedRun, model: string): Promise<void> {
+  const { prepared } = run;
   const controller = new AbortController();
   const onClose = () => {
     if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
@@ -261,10 +240,10 @@ async function blocking(ctx: Context, generator: Generator, prepared: Prepared, 
   try {
     const outcome: Outcome = { content: '', filtered: false, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
     let ended = false;
-    for await (const event of generator.run(prepared, controller.signal)) {
-      if (isText(event)) outcome.content += event.answer as string;
+    for await (const event of run.events(controller.signal)) {
+      if (isAnswerDelta(event)) outcome.content += event.answer;
       else if (event.event === 'message_replace') {
-        outcome.content = String(event.answer ?? '');
+        outcome.content = event.answer;
         outcome.filtered = true;
       } else if (event.event === 'message_end') {
         outcome.usage = usageOf(event);
@@ -282,7 +261,7 @@ async function blocking(ctx: Context, generator: Generator, prepared: Prepared, 
     };
   } finally {
     ctx.res.off('close', onClose);
-    release();
+    run.release();
   }
 }
 
@@ -293,14 +272,16 @@ async function blocking(ctx: Context, generator: Generator, prepared: Prepared, 
  * {"error":…}` frame, which OpenAI SDKs raise too. Keep-alives are SSE comments
  * (OpenAI SDKs would choke on Dify's `event: ping`).
  */
-async function streamed(ctx: Context, generator: Generator, prepared: Prepared, model: string, includeUsage: boolean, tracker: ConnectionTracker, release: () => void): Promise<void> {
+async function streamed(ctx: Context, run: StartedRun, model: string, includeUsage: boolean, tracker: ConnectionTracker): Promise<void> {
+  const { prepared } = run;
+  const release = run.release;
   const controller = new AbortController();
   const onClose = () => {
     if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
   };
   ctx.res.once('close', onClose);
-  const events = generator.run(prepared, controller.signal);
-  let first: IteratorResult<AppEvent>;
+  const events = run.events(controller.signal);
+  let first: IteratorResult<RunEvent>;
   try {
     first = await events.next();
     if (first.done) throw new TesseraError(500, 'internal_server_error', 'The generation ended without an answer.');
@@ -323,9 +304,9 @@ async function streamed(ctx: Context, generator: Generator, prepared: Prepared, 
     let roleSent = false;
     let filtered = false;
     let usage: Outcome['usage'] | undefined;
-    let failed: AppEvent | undefined;
-    const handle = (event: AppEvent) => {
-      if (isText(event)) {
+    let failed: ErrorEvent | undefined;
+    const handle = (event: RunEvent) => {
+      if (isAnswerDelta(event)) {
         chunk(roleSent ? { content: event.answer } : { role: 'assistant', content: event.answer }, null);
         roleSent = true;
       } else if (event.event === 'message_replace') filtered = true;

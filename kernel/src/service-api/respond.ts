@@ -2,8 +2,8 @@ import type { Context } from 'koa';
 import { InputError, TesseraError } from '../errors.js';
 import type { ConnectionTracker } from '../http/connections.js';
 import { openSse } from '../http/sse.js';
-import type { Generator, Prepared } from '../chat/generate.js';
-import type { AppEvent } from '../chat/turn.js';
+import { isAnswerDelta, type MessageEndEvent, type RunEvent } from '../runs/run-events.js';
+import type { StartedRun } from '../runs/start-run.js';
 
 export type ResponseMode = 'blocking' | 'streaming';
 
@@ -14,14 +14,14 @@ export function responseMode(value: unknown): ResponseMode {
 }
 
 /** What a blocking call answers: the stream's events folded into one message. */
-export async function collect(events: AsyncIterable<AppEvent>, mode: string): Promise<Record<string, unknown>> {
+export async function collect(events: AsyncIterable<RunEvent>, mode: string): Promise<Record<string, unknown>> {
   let answer = '';
-  let end: AppEvent | undefined;
+  let end: MessageEndEvent | undefined;
   for await (const event of events) {
-    if (event.event === 'message' || event.event === 'agent_message') answer += String(event.answer ?? '');
-    else if (event.event === 'message_replace') answer = String(event.answer ?? '');
+    if (isAnswerDelta(event)) answer += event.answer;
+    else if (event.event === 'message_replace') answer = event.answer;
     else if (event.event === 'message_end') end = event;
-    else if (event.event === 'error') throw new TesseraError(Number(event.status) || 500, String(event.code), String(event.message));
+    else if (event.event === 'error') throw new TesseraError(event.status || 500, event.code, event.message);
   }
   if (!end) throw new TesseraError(500, 'internal_server_error', 'The generation ended without an answer.');
   return {
@@ -38,11 +38,12 @@ export async function collect(events: AsyncIterable<AppEvent>, mode: string): Pr
 }
 
 /**
- * Answers a prepared generation in the requested mode: one JSON body, or SSE
- * (`data: {json}` events with `event: ping` keep-alives). A client that goes
- * away aborts the generation and its upstream model request.
+ * Answers a started run in Dify's shape and the requested mode: one JSON body,
+ * or SSE (`data: {json}` events with `event: ping` keep-alives). A client that
+ * goes away aborts the run and its upstream model request.
  */
-export async function respond(ctx: Context, generator: Generator, prepared: Prepared, mode: ResponseMode, tracker: ConnectionTracker, release: () => void): Promise<void> {
+export async function respond(ctx: Context, run: StartedRun, mode: ResponseMode, tracker: ConnectionTracker): Promise<void> {
+  const { prepared } = run;
   if (mode === 'blocking') {
     const controller = new AbortController();
     const onClose = () => {
@@ -50,24 +51,24 @@ export async function respond(ctx: Context, generator: Generator, prepared: Prep
     };
     ctx.res.once('close', onClose);
     try {
-      ctx.body = await collect(generator.run(prepared, controller.signal), prepared.runnable.app.mode);
+      ctx.body = await collect(run.events(controller.signal), prepared.runnable.app.mode);
     } finally {
       ctx.res.off('close', onClose);
-      release();
+      run.release();
     }
     return;
   }
   const sse = openSse(ctx, tracker);
   void (async () => {
     try {
-      for await (const event of generator.run(prepared, sse.signal)) {
+      for await (const event of run.events(sse.signal)) {
         if (sse.closed) continue;
         sse.send(event);
       }
     } catch (error) {
       sse.send({ event: 'error', task_id: prepared.taskId, message_id: prepared.messageId, status: 500, code: 'internal_server_error', message: (error as Error).message });
     } finally {
-      release();
+      run.release();
       sse.close();
     }
   })();

@@ -8,18 +8,15 @@ import type { Apps } from '../apps/apps.js';
 import { parametersView } from '../apps/config.js';
 import type { Conversations } from '../conversations/conversations.js';
 import type { Files } from '../files/files.js';
-import type { Generator } from '../chat/generate.js';
-import type { Limiter } from './limits.js';
+import { startRun, type StartRunDeps } from '../runs/start-run.js';
 import { respond, responseMode } from './respond.js';
-import type { Tasks } from '../runs/tasks.js';
 
 export interface ServiceRouteDeps {
   readonly apps: Apps;
   readonly conversations: Conversations;
-  readonly generator: Generator;
-  readonly tasks: Tasks;
+  /** Runners, tasks and limits: what `startRun` needs. */
+  readonly runs: StartRunDeps;
   readonly files: Files;
-  readonly limiter: Limiter;
   readonly tracker: ConnectionTracker;
   /** Resolves the app key onto `ctx.state.caller`. */
   readonly appKey: Middleware;
@@ -31,7 +28,8 @@ import { appGate, ownerOf, publishedOf, runnableOf, userOf } from './gate.js';
 
 /** `/v1` generation routes: chat and completion messages, stop, and what a client reads to render the app. */
 export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): void {
-  const { apps, conversations, generator, tasks, limiter } = deps;
+  const { apps, conversations } = deps;
+  const { tasks } = deps.runs;
   const gate = [deps.appKey, appGate(apps)];
 
   const generate = (endpoint: 'chat' | 'completion') => async (ctx: Context) => {
@@ -42,30 +40,21 @@ export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): 
     if (runnable.app.mode === 'agent-chat' && mode === 'blocking') throw new InputError('Agent Chat App does not support blocking mode', 'response_mode');
     if (endpoint === 'chat' && input.conversation_id !== undefined && input.conversation_id !== null && typeof input.conversation_id !== 'string') throw new InputError('conversation_id must be a string.', 'conversation_id');
     const caller = callerOf(ctx);
-    await limiter.hit(`key:${caller.keyId}`, runnable.app.api_rpm);
-    const owner = await ownerOf(ctx, conversations, user);
-    const prepared = await generator.prepare(runnable, {
-      endpoint,
-      query: typeof input.query === 'string' ? input.query : '',
-      inputs: input.inputs,
-      conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
-      files: input.files,
-      autoGenerateName: input.auto_generate_name !== false,
-      owner,
-      source: 'api',
+    const run = await startRun(deps.runs, {
+      runnable,
+      request: {
+        endpoint,
+        query: typeof input.query === 'string' ? input.query : '',
+        inputs: input.inputs,
+        conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
+        files: input.files,
+        autoGenerateName: input.auto_generate_name !== false,
+        source: 'api',
+      },
+      owner: () => ownerOf(ctx, conversations, user),
+      limits: { keyId: caller.keyId, keyConcurrency: deps.keyConcurrency },
     });
-    const releaseApp = await limiter.acquire(`app:${runnable.app.id}`, runnable.app.max_active_requests);
-    let releaseKey: () => void;
-    try {
-      releaseKey = await limiter.acquire(`key:${caller.keyId}`, deps.keyConcurrency);
-    } catch (error) {
-      releaseApp();
-      throw error;
-    }
-    await respond(ctx, generator, prepared, mode, deps.tracker, () => {
-      releaseApp();
-      releaseKey();
-    });
+    await respond(ctx, run, mode, deps.tracker);
   };
   const stop = async (ctx: Context) => {
     const user = userOf(ctx, 'body');
