@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { PluginError } from '@tessera/sdk';
 import { TesseraError } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 /** The Service API's error body, used for console routes too. */
 export interface ErrorBody {
@@ -41,6 +42,8 @@ export function toErrorBody(error: unknown): ErrorBody {
   }
   // A plugin's coded failure: its code and status go to the client; its message names the plugin.
   if (error instanceof PluginError) return { code: error.code, message: error.message, status: error.status };
+  // The database is down or too slow (issue #14): a code and a sentence; what the driver said goes to the log.
+  if (isDatabaseUnavailable(error)) return { code: 'database_unavailable', message: 'The database is unavailable or not answering; try again shortly.', status: 503 };
   // Errors thrown by Koa/http-errors (e.g. body too large) carry an exposable status.
   const httpish = error as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof httpish.status === 'number' && httpish.status >= 400 && httpish.status < 500 && httpish.expose) {
