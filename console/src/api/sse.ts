@@ -18,24 +18,22 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       const { value, done } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = frameEnd(buffer)) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
-        const event = parseFrame(frame);
+      // One pass over the chunk: frames are cut by index and the rest is kept once (issue #14:
+      // slicing the remainder after each frame was quadratic in a chunk's frame count).
+      let start = 0;
+      const boundary = /\r?\n\r?\n/g;
+      for (let match = boundary.exec(buffer); match; match = boundary.exec(buffer)) {
+        const event = parseFrame(buffer.slice(start, match.index));
+        start = match.index + match[0].length;
         if (event) yield event;
       }
+      buffer = buffer.slice(start);
     }
     const last = parseFrame(buffer);
     if (last) yield last;
   } finally {
     reader.releaseLock();
   }
-}
-
-function frameEnd(buffer: string): number {
-  const match = /\r?\n\r?\n/.exec(buffer);
-  return match ? match.index : -1;
 }
 
 export function parseFrame(frame: string): SseEvent | undefined {

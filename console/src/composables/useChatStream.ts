@@ -1,10 +1,13 @@
 import { ref } from 'vue';
 import { api, ApiError, seg, streamPost } from '@/api/client';
 import type { AgentThought, AppMode } from '@/api/types';
+import { appendToBlocks } from './chatBlocks';
 
 export interface ChatTurn {
   role: 'user' | 'assistant';
   content: string;
+  /** `content` in blocks: all but the last are finished and never change (see chatBlocks.ts). */
+  blocks: string[];
   thoughts: AgentThought[];
   error?: { code: string; message: string };
   usage?: { total_tokens?: number; latency?: number };
@@ -17,6 +20,10 @@ export interface ChatTurn {
  * `message`/`agent_message` carry `answer` deltas, `agent_thought` the agent's
  * steps, `message_replace` a moderated answer, `message_end` the usage, `error`
  * a failure in-band (docs/api/console-apps.md; Dify's Service API events).
+ *
+ * Deltas are gathered outside Vue's reactivity and applied once per animation
+ * frame (issue #14): a long answer arrives as thousands of deltas, and
+ * re-rendering on each one made the preview quadratic in the answer's length.
  */
 export function useChatStream(appId: () => string, mode: () => AppMode) {
   const turns = ref<ChatTurn[]>([]);
@@ -27,9 +34,26 @@ export function useChatStream(appId: () => string, mode: () => AppMode) {
 
   async function send(query: string, inputs: Record<string, unknown>) {
     const completion = mode() === 'completion';
-    turns.value.push({ role: 'user', content: query, thoughts: [], done: true });
-    turns.value.push({ role: 'assistant', content: '', thoughts: [], done: false });
+    turns.value.push({ role: 'user', content: query, blocks: [query], thoughts: [], done: true });
+    turns.value.push({ role: 'assistant', content: '', blocks: [], thoughts: [], done: false });
     const answer = turns.value[turns.value.length - 1]!;
+    let pending = '';
+    let scheduled = 0;
+    const flush = () => {
+      if (scheduled) cancelAnimationFrame(scheduled);
+      scheduled = 0;
+      if (!pending) return;
+      const delta = pending;
+      pending = '';
+      const blocks = answer.blocks.slice();
+      appendToBlocks(blocks, delta);
+      answer.content += delta;
+      answer.blocks = blocks;
+    };
+    const append = (delta: string) => {
+      pending += delta;
+      scheduled ||= requestAnimationFrame(flush);
+    };
     streaming.value = true;
     controller = new AbortController();
     const path = `/apps/${seg(appId())}/${completion ? 'completion-messages' : 'chat-messages'}`;
@@ -43,10 +67,13 @@ export function useChatStream(appId: () => string, mode: () => AppMode) {
         switch (event) {
           case 'message':
           case 'agent_message':
-            answer.content += String(data.answer ?? '');
+            append(String(data.answer ?? ''));
             break;
           case 'message_replace':
-            answer.content = String(data.answer ?? '');
+            pending = '';
+            answer.content = '';
+            answer.blocks = [];
+            append(String(data.answer ?? ''));
             break;
           case 'agent_thought': {
             const thought = data as AgentThought;
@@ -58,6 +85,7 @@ export function useChatStream(appId: () => string, mode: () => AppMode) {
           case 'message_end': {
             const usage = (data.metadata as { usage?: ChatTurn['usage'] } | undefined)?.usage;
             if (usage) answer.usage = usage;
+            flush();
             answer.done = true;
             break;
           }
@@ -71,6 +99,7 @@ export function useChatStream(appId: () => string, mode: () => AppMode) {
         answer.error = error instanceof ApiError ? { code: error.code, message: error.message } : { code: 'network_error', message: (error as Error).message };
       }
     } finally {
+      flush();
       answer.done = true;
       streaming.value = false;
       controller = undefined;
