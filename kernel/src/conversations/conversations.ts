@@ -4,54 +4,12 @@ import { InputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../http/validate.js';
 import { unix } from '../identity/models.js';
 import { type ConversationChange, MessageWriter } from './message-writer.js';
+import type { ConversationRow, MessageRow } from './rows.js';
 
 /** Who a conversation belongs to: an end user of the Service API, or a console account (preview). */
 export type Owner = { kind: 'end_user'; id: string; sessionId: string } | { kind: 'account'; id: string };
 
-export interface ConversationRow {
-  id: string;
-  workspace_id: string;
-  app_id: string;
-  mode: string;
-  name: string;
-  inputs: string;
-  status: string;
-  introduction: string;
-  end_user_id: string | null;
-  account_id: string | null;
-  from_source: string;
-  message_count: number;
-  is_deleted: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface MessageRow {
-  id: string;
-  workspace_id: string;
-  app_id: string;
-  conversation_id: string | null;
-  app_version_id: string | null;
-  end_user_id: string | null;
-  account_id: string | null;
-  from_source: string;
-  inputs: string;
-  query: string;
-  answer: string;
-  files: string;
-  agent_thoughts: string;
-  metadata: string;
-  provider: string;
-  model: string;
-  message_tokens: number;
-  answer_tokens: number;
-  total_price: string | number;
-  currency: string;
-  latency: number;
-  status: string;
-  error: string | null;
-  created_at: Date;
-}
+export type { ConversationRow, MessageRow } from './rows.js';
 
 
 export function conversationView(c: ConversationRow) {

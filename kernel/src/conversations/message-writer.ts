@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { runSimple, sqlWithLiterals } from '../db/database.js';
-import type { MessageRow } from './conversations.js';
+import type { MessageRow } from './rows.js';
 
 /** What one exchange does to its conversation when it is stored. */
 export type ConversationChange =

@@ -1,6 +1,5 @@
 import type { Context, Next } from 'koa';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
-import type { ConsoleAuth } from './sessions.js';
 
 /** Workspace roles, verbatim from Dify. */
 export const ROLES = ['owner', 'admin', 'editor', 'normal', 'dataset_operator'] as const;
@@ -76,10 +75,20 @@ export function permissionTable(): { workspace: Readonly<Record<Permission, read
   return { workspace: GRANTS, install: INSTALL_GRANTS };
 }
 
+/**
+ * What the checks read of `ctx.state.auth` (sessions.ts's ConsoleAuth, set by the
+ * auth middleware): declared here so roles.ts imports nothing of identity and the
+ * models → roles → sessions → models cycle stays cut (docs/architecture.md, "Layering").
+ */
+interface RoleHolder {
+  readonly role: Role;
+  readonly installRole: InstallRole | null;
+}
+
 /** The workspace-level check: 401 without a session, 403 when the caller's workspace role lacks `permission`. */
 export function requirePermission(permission: Permission) {
   return async function checkPermission(ctx: Context, next: Next): Promise<void> {
-    const auth = ctx.state.auth as ConsoleAuth | undefined;
+    const auth = ctx.state.auth as RoleHolder | undefined;
     if (!auth) throw new UnauthorizedError();
     if (!can(auth.role, permission)) {
       throw new ForbiddenError(`Your role (${auth.role}) does not allow this action (${permission}).`, 'no_permission');
@@ -91,7 +100,7 @@ export function requirePermission(permission: Permission) {
 /** The install-level check: 403 `install_permission_required` unless the caller is an install admin that holds `permission`. */
 export function requireInstallPermission(permission: InstallPermission) {
   return async function checkInstallPermission(ctx: Context, next: Next): Promise<void> {
-    const auth = ctx.state.auth as ConsoleAuth | undefined;
+    const auth = ctx.state.auth as RoleHolder | undefined;
     if (!auth) throw new UnauthorizedError();
     if (!canInstall(auth.installRole, permission)) {
       throw new ForbiddenError(`This is an install-level action (${permission}): only an install admin may do it, whatever their workspace role.`, 'install_permission_required');

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '../errors.js';
-import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle.js';
+import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
 
 /*
  * The login throttle's buckets in Redis (identity/throttle.ts has the rules and

@@ -4,6 +4,9 @@ import type { Context } from 'koa';
 import type { LoginThrottleConfig } from '../boot/config.js';
 import { TooManyRequestsError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
+import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
+
+export { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
 
 /**
  * Brute-force limits of login, activation and password reset (issue #13).
@@ -35,33 +38,6 @@ export interface ThrottleClient {
   readonly device?: string | undefined;
 }
 
-export interface StoreBucket {
-  readonly key: string;
-  /** Failures before the back-off starts. */
-  readonly free: number;
-  /** The first wait, ms. */
-  readonly baseMs: number;
-}
-
-/** Shared state of the throttle: in memory for one process, Redis for several. */
-export interface ThrottleStore {
-  /**
-   * Atomically: if a bucket must still wait, returns the longest wait (ms) and
-   * counts nothing; otherwise counts one failure in every bucket and returns 0.
-   */
-  take(buckets: readonly StoreBucket[], now: number, maxMs: number): Promise<number>;
-  /** Takes back one counted failure from each bucket (the attempt was not a failure). */
-  refund(keys: readonly string[]): Promise<void>;
-  /** Moves the last failure of each existing bucket to `now` (when the guess was found wrong: a slow check does not shorten the wait). */
-  touch(keys: readonly string[], now: number): Promise<void>;
-  clear(keys: readonly string[]): Promise<void>;
-  remember(keys: readonly string[], ttlMs: number): Promise<void>;
-  /** Which of `keys` are remembered. */
-  known(keys: readonly string[]): Promise<boolean[]>;
-  close(): Promise<void>;
-}
-
-export const BUCKET_TTL_MS = 24 * 60 * 60 * 1000;
 const KNOWN_CLIENT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const DEVICE_COOKIE = 'tessera_device';
 const DEVICE_ID = /^[A-Za-z0-9_-]{20,100}$/;
