@@ -73,7 +73,7 @@ export class Catalog {
   async detail(workspaceId: string, name: string) {
     const doc = await packument(await this.url(), name);
     const latest = doc && this.latest(doc);
-    if (!doc || !latest) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'plugin_not_found');
+    if (!doc || !latest) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'marketplace_plugin_not_found');
     const installed = await this.service.installation(workspaceId, name);
     return {
       ...this.summary(latest),
@@ -98,7 +98,7 @@ export class Catalog {
   async install(workspaceId: string, name: string, version: string | undefined, grants: unknown, by: string, installAdmin = false): Promise<{ pkg: PluginPackage; enabled: boolean }> {
     const url = await this.url();
     const doc = await packument(url, name);
-    if (!doc) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'plugin_not_found');
+    if (!doc) throw new NotFoundError(`The marketplace has no plugin ${name}.`, 'marketplace_plugin_not_found');
     const wanted = version ?? doc['dist-tags']?.latest;
     const meta = wanted ? doc.versions?.[wanted] : undefined;
     if (!wanted || !meta) throw new NotFoundError(`The marketplace has no version ${version} of ${name}.`, 'plugin_version_not_found');

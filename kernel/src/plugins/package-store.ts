@@ -233,7 +233,7 @@ export class PackageStore {
 
   async get(name: string, version: string): Promise<PluginPackage> {
     const pkg = await this.find(name, version);
-    if (!pkg) throw new NotFoundError(`Plugin ${name}@${version} is not installed.`, 'plugin_not_found');
+    if (!pkg) throw new NotFoundError(`Plugin ${name}@${version} is not installed.`, 'plugin_package_not_found');
     return pkg;
   }
 
@@ -256,7 +256,7 @@ export class PackageStore {
     let code = this.bundles.get(key);
     if (code === undefined) {
       const row = (await this.knex('plugin_packages').select('bundle').where({ name: pkg.name, version: pkg.version }).first()) as { bundle: string } | undefined;
-      if (!row) throw new NotFoundError(`Plugin ${key} is not installed.`, 'plugin_not_found');
+      if (!row) throw new NotFoundError(`Plugin ${key} is not installed.`, 'plugin_package_not_found');
       code = row.bundle;
       this.bundles.set(key, code);
     }

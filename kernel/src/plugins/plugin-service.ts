@@ -102,7 +102,7 @@ export class PluginService {
 
   async detail(workspaceId: string, plugin: string) {
     const versions = await this.packages.versions(plugin);
-    if (versions.length === 0) throw new NotFoundError(`Plugin ${plugin} is not installed.`, 'plugin_not_found');
+    if (versions.length === 0) throw new NotFoundError(`Plugin ${plugin} is not installed.`, 'plugin_package_not_found');
     const installation = await this.installation(workspaceId, plugin);
     const pkg = installation ? await this.packages.get(plugin, installation.version) : versions[0]!;
     return pluginView(pkg, installation, versions, await signerNames(this.knex));
@@ -193,7 +193,7 @@ export class PluginService {
 
   private async newest(plugin: string): Promise<PluginPackage> {
     const [newest] = await this.packages.versions(plugin);
-    if (!newest) throw new NotFoundError(`Plugin ${plugin} is not installed.`, 'plugin_not_found');
+    if (!newest) throw new NotFoundError(`Plugin ${plugin} is not installed.`, 'plugin_package_not_found');
     return newest;
   }
 
