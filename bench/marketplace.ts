@@ -16,6 +16,7 @@ import { createKernel } from '../kernel/src/kernel.js';
 import { createLogger } from '../kernel/src/logger.js';
 import type { BenchResult } from './run.js';
 import { median } from './stats.js';
+import { AccountsRef, CatalogRef, MarketplaceRef, PublishersRef } from '../kernel/src/services.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -62,18 +63,18 @@ export async function bench(): Promise<BenchResult> {
   await kernel.start();
   const installMs: number[] = [];
   try {
-    await kernel.marketplace.ready();
-    const url = kernel.marketplace.url!;
-    const { workspaceId, accountId } = await kernel.accounts.createAdmin({ email: 'bench@example.com', password: 'bench-pass-1', name: 'Bench' });
-    const { token } = await kernel.marketplace.issuePublishToken('bench');
+    await kernel.get(MarketplaceRef).ready();
+    const url = kernel.get(MarketplaceRef).url!;
+    const { workspaceId, accountId } = await kernel.get(AccountsRef).createAdmin({ email: 'bench@example.com', password: 'bench-pass-1', name: 'Bench' });
+    const { token } = await kernel.get(MarketplaceRef).issuePublishToken('bench');
     const keys = generatePublisherKeyPair();
-    await kernel.publishers.add(keys.publicKey, 'Bench', null);
+    await kernel.get(PublishersRef).add(keys.publicKey, 'Bench', null);
     for (let i = 0; i < RUNS; i++) {
       const name = `@bench/calculator-${i}`;
       const tarball = await calculatorAs(name);
       await publishTarball(url, token, tarball, signPackage(keys.privateKeyPem, name, '0.1.0', tarballIntegrity(tarball)));
       const begun = performance.now();
-      await kernel.catalog.install(workspaceId, name, undefined, {}, accountId);
+      await kernel.get(CatalogRef).install(workspaceId, name, undefined, {}, accountId);
       installMs.push(Math.round(performance.now() - begun));
       process.stdout.write(`install ${i + 1}/${RUNS}: ${installMs[i]} ms\n`);
     }

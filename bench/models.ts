@@ -16,6 +16,7 @@ import { createKernel } from '../kernel/src/kernel.js';
 import { createLogger } from '../kernel/src/logger.js';
 import type { BenchResult } from './run.js';
 import { median, timeEach } from './stats.js';
+import { AccountsRef, DatabaseRef, ModelRuntimeRef, ModelServiceRef } from '../kernel/src/services.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
@@ -62,11 +63,11 @@ export async function bench(): Promise<BenchResult> {
   const kernel = createKernel({ config, logger: createLogger('silent'), http: false });
   await kernel.start();
   try {
-    const { workspaceId } = await kernel.accounts.createAdmin({ email: 'bench@example.com', password: 'bench-pass-1', name: 'Bench' });
-    await kernel.modelService.addCredentials(workspaceId, 'openai', { api_key: 'sk-bench', base_url: base }, 'bench', '00000000-0000-0000-0000-000000000000');
+    const { workspaceId } = await kernel.get(AccountsRef).createAdmin({ email: 'bench@example.com', password: 'bench-pass-1', name: 'Bench' });
+    await kernel.get(ModelServiceRef).addCredentials(workspaceId, 'openai', { api_key: 'sk-bench', base_url: base }, 'bench', '00000000-0000-0000-0000-000000000000');
     const facade = async (n: number) => {
       let chunks = 0;
-      for await (const chunk of kernel.modelRuntime.chat(workspaceId, 'openai', { model: `bench-${n}`, messages: [{ role: 'user', content: 'hi' }] })) if (chunk) chunks++;
+      for await (const chunk of kernel.get(ModelRuntimeRef).chat(workspaceId, 'openai', { model: `bench-${n}`, messages: [{ role: 'user', content: 'hi' }] })) if (chunk) chunks++;
       return chunks;
     };
     // Warm both paths (isolate, JIT, connection handling), then interleave so noise hits both alike.
@@ -78,7 +79,7 @@ export async function bench(): Promise<BenchResult> {
       dN.push(...(await timeEach(CALLS / 10, () => direct(base, LONG))));
       fN.push(...(await timeEach(CALLS / 10, () => facade(LONG))));
     }
-    await kernel.modelRuntime.usage.flush();
+    await kernel.get(ModelRuntimeRef).usage.flush();
     const perCallUs = median(f1) - median(d1);
     const perChunkUs = (median(fN) - median(f1) - (median(dN) - median(d1))) / (LONG - 1);
     const figures = {
@@ -87,7 +88,7 @@ export async function bench(): Promise<BenchResult> {
       facade: { oneChunkP50Us: Math.round(median(f1)), longStreamP50Us: Math.round(median(fN)) },
       addedPerCallUs: Math.round(perCallUs),
       addedPerChunkUs: Math.round(perChunkUs * 10) / 10,
-      usageRows: Number(((await kernel.db.knex('model_usage').count({ n: '*' }).first()) as { n: number }).n),
+      usageRows: Number(((await kernel.get(DatabaseRef).knex('model_usage').count({ n: '*' }).first()) as { n: number }).n),
       rssMb: Math.round(process.memoryUsage().rss / 1048576),
     };
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);

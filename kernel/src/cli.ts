@@ -9,6 +9,7 @@ import type { PluginPackage } from './plugins/package-store.js';
 import { createKernel } from './kernel.js';
 import { createLogger } from './logger.js';
 import { TesseraError } from './errors.js';
+import { AccountsRef, DatabaseRef, PackagesRef, PasswordResetsRef, PluginHostRef } from './services.js';
 
 const USAGE = `Usage: tessera <command>
 
@@ -69,7 +70,7 @@ async function serve(mode: 'start' | 'worker'): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     const report = await kernel.start();
-    logger.info({ boot: report, database: kernel.db.kind, secretKey: cfg.secretKeySource, url: kernel.url || undefined }, mode === 'start' ? `Tessera listening on ${kernel.url}` : 'Tessera worker ready');
+    logger.info({ boot: report, database: kernel.get(DatabaseRef).kind, secretKey: cfg.secretKeySource, url: kernel.url || undefined }, mode === 'start' ? `Tessera listening on ${kernel.url}` : 'Tessera worker ready');
   } catch (error) {
     fail((error as Error).message);
   }
@@ -111,7 +112,7 @@ async function admin(argv: string[]): Promise<void> {
   const kernel = createKernel({ config: cfg, logger: createLogger('warn'), http: false });
   await kernel.start();
   try {
-    const result = await kernel.accounts.createAdmin({ email, password, name });
+    const result = await kernel.get(AccountsRef).createAdmin({ email, password, name });
     process.stdout.write(`created ${result.role} ${email} in workspace ${result.workspaceId}\n`);
   } finally {
     await kernel.stop();
@@ -124,7 +125,7 @@ async function resetPassword(email: string | undefined, password: string | undef
   const kernel = createKernel({ config: config(), logger: createLogger('warn'), http: false });
   await kernel.start();
   try {
-    const { revokedSessions } = await kernel.passwordResets.setPassword(email, password);
+    const { revokedSessions } = await kernel.get(PasswordResetsRef).setPassword(email, password);
     process.stdout.write(`password of ${email.trim().toLowerCase()} set; ${revokedSessions} session(s) signed out\n`);
   } finally {
     await kernel.stop();
@@ -139,15 +140,15 @@ async function plugins(argv: string[]): Promise<void> {
   await kernel.start();
   try {
     if (action === 'list') {
-      for (const pkg of await kernel.packages.latest()) process.stdout.write(`${pkg.name}@${pkg.version}  ${pkg.runtime}  ${pkg.description}\n`);
+      for (const pkg of await kernel.get(PackagesRef).latest()) process.stdout.write(`${pkg.name}@${pkg.version}  ${pkg.runtime}  ${pkg.description}\n`);
       return;
     }
     const source = resolve(path!);
     if (!existsSync(source)) fail(`no such file or folder: ${source}`);
-    const verify = (pkg: PluginPackage, code: string) => kernel.pluginHost.verify(pkg, code);
+    const verify = (pkg: PluginPackage, code: string) => kernel.get(PluginHostRef).verify(pkg, code);
     const pkg = statSync(source).isDirectory()
-      ? await kernel.packages.installFolder(source, 'folder', null, null, verify)
-      : await kernel.packages.installTarball(readFileSync(source), 'file', null, verify);
+      ? await kernel.get(PackagesRef).installFolder(source, 'folder', null, null, verify)
+      : await kernel.get(PackagesRef).installTarball(readFileSync(source), 'file', null, verify);
     process.stdout.write(`installed ${pkg.name}@${pkg.version} (${pkg.runtime})\n`);
   } finally {
     await kernel.stop();

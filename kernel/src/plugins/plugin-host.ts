@@ -11,6 +11,8 @@ import type { PackageStore, PluginPackage } from './package-store.js';
 import type { Installation, PluginService } from './plugin-service.js';
 
 export interface PluginHostOptions {
+  /** Serves `ctx.models` (reverse invocation): the kernel's model runtime, resolved at call time (it runs on this host). */
+  readonly modelInvoker?: () => ModelInvoker;
   readonly knex: Knex;
   readonly packages: PackageStore;
   readonly service: PluginService;
@@ -63,7 +65,6 @@ export class PluginHost {
   private readonly activeCache = new Map<string, { value: Promise<{ installation: Installation; pkg: PluginPackage }>; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
-  private invoker: ModelInvoker | undefined;
   /** The plugin-host process isolates run in (absent when they run inline); the `node` runtime keeps its worker threads. */
   readonly isolateProcess: PluginHostProcess | undefined;
 
@@ -193,15 +194,10 @@ export class PluginHost {
     return caps;
   }
 
-  /** Serves `ctx.models` (reverse invocation): the kernel's model runtime facade, set once it exists. */
-  setModelInvoker(invoker: ModelInvoker): void {
-    this.invoker = invoker;
-  }
-
   private models(workspaceId: string): HostCapabilities['models'] {
     const invoker = () => {
-      if (!this.invoker) throw new PluginError('plugin_not_supported', 'model invocation is not available in this process');
-      return this.invoker;
+      if (!this.options.modelInvoker) throw new PluginError('plugin_not_supported', 'model invocation is not available in this process');
+      return this.options.modelInvoker();
     };
     return {
       chat: (request, signal) => {

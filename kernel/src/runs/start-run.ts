@@ -1,7 +1,7 @@
 import { linkSignals } from '@tessera/sdk/runtime';
 import type { RunnableApp } from '../apps/apps.js';
 import type { Owner } from '../conversations/conversations.js';
-import type { Limiter } from '../service-api/limits.js';
+import type { Limiter } from './limits.js';
 import type { RunEvent } from './run-events.js';
 import type { PreparedRun, RunRequest, Runners } from './runner.js';
 import type { Tasks } from './tasks.js';

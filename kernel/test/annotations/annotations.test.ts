@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { addMember, type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef, PackagesRef, PluginHostRef } from '../../src/services.js';
 
 const LOCAL_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'local');
 const LOCAL_MODEL = { embedding_provider_name: 'local', embedding_model_name: 'hashed-ngrams-384' };
@@ -19,7 +20,7 @@ describe('app annotations and annotation reply', function () {
   beforeEach(async () => {
     ({ t, token, upstream } = await startAppKernel());
     upstream.scripts = [{ kind: 'stream', words: ['From', ' the', ' model'] }];
-    await t.kernel.packages.installFolder(LOCAL_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.pluginHost.verify(pkg, code));
+    await t.kernel.get(PackagesRef).installFolder(LOCAL_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.get(PluginHostRef).verify(pkg, code));
     app = await createPublishedApp(t, token, 'chat', { pre_prompt: 'Be brief.' });
   });
   afterEach(() => stopAppKernel(t, upstream));
@@ -39,7 +40,7 @@ describe('app annotations and annotation reply', function () {
     expect(first).to.include({ question: 'How do I reset my password?', hit_count: 0 });
     expect(first.created_at).to.be.a('number');
     await annotate('What are your opening hours?', 'Nine to five, Monday to Friday.');
-    const stored = await t.kernel.db.knex('app_annotations').where({ id: first.id }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('app_annotations').where({ id: first.id }).first();
     expect(stored.embedding_model).to.equal('local:hashed-ngrams-384');
     expect(JSON.parse(stored.embedding)).to.have.length(384);
 
@@ -54,7 +55,7 @@ describe('app annotations and annotation reply', function () {
     const updated = await consoleApi('PUT', `/annotations/${first.id}`, { question: 'How can I change my password?', answer: 'Under Settings → Security.' });
     expect(updated.status).to.equal(200);
     expect(updated.body).to.include({ id: first.id, question: 'How can I change my password?', answer: 'Under Settings → Security.' });
-    const restored = await t.kernel.db.knex('app_annotations').where({ id: first.id }).first();
+    const restored = await t.kernel.get(DatabaseRef).knex('app_annotations').where({ id: first.id }).first();
     expect(restored.embedding).to.not.equal(stored.embedding);
     const answerOnly = await consoleApi('PUT', `/annotations/${first.id}`, { answer: 'Settings → Security.' });
     expect(answerOnly.body).to.include({ question: 'How can I change my password?', answer: 'Settings → Security.' });
@@ -145,7 +146,7 @@ describe('app annotations and annotation reply', function () {
 
   it('embeds with the workspace default model when the app names none, and re-embeds when the model changes', async () => {
     const annotation = await annotate('Where is my order?', 'Track it under Orders.');
-    expect((await t.kernel.db.knex('app_annotations').where({ id: annotation.id }).first()).embedding_model).to.equal('local:hashed-ngrams-384');
+    expect((await t.kernel.get(DatabaseRef).knex('app_annotations').where({ id: annotation.id }).first()).embedding_model).to.equal('local:hashed-ngrams-384');
     // The console enables it without naming a model: the local lexical one is used.
     const enable = await consoleApi('POST', '/annotation-reply/enable', { score_threshold: 0.9 });
     expect(enable.body.job_status).to.equal('completed');
@@ -157,14 +158,14 @@ describe('app annotations and annotation reply', function () {
     const setDefault = await t.api('POST', '/console/api/workspaces/current/default-model', { token, body: { model_settings: [{ model_type: 'text-embedding', provider: 'local', model: 'hashed-ngrams-768' }] } });
     expect(setDefault.status, JSON.stringify(setDefault.body)).to.be.oneOf([200, 201, 204]);
     expect((await chat('where is my order')).body.answer).to.equal('Track it under Orders.');
-    const row = await t.kernel.db.knex('app_annotations').where({ id: annotation.id }).first();
+    const row = await t.kernel.get(DatabaseRef).knex('app_annotations').where({ id: annotation.id }).first();
     expect(row.embedding_model).to.equal('local:hashed-ngrams-768');
     expect(JSON.parse(row.embedding)).to.have.length(768);
 
     // Naming a model for the app re-embeds everything at once.
     const named = await v1('POST', '/apps/annotation-reply/enable', { ...LOCAL_MODEL, score_threshold: 0.95 });
     expect(named.body.job_status).to.equal('completed');
-    expect((await t.kernel.db.knex('app_annotations').where({ id: annotation.id }).first()).embedding_model).to.equal('local:hashed-ngrams-384');
+    expect((await t.kernel.get(DatabaseRef).knex('app_annotations').where({ id: annotation.id }).first()).embedding_model).to.equal('local:hashed-ngrams-384');
     expect((await consoleApi('GET', '/annotation-setting')).body).to.deep.equal({ enabled: true, score_threshold: 0.95, embedding_model: LOCAL_MODEL });
   });
 

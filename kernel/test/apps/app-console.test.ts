@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { addMember, type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef } from '../../src/services.js';
 
 describe('console: configuring, publishing and previewing apps', function () {
   this.timeout(30_000);
@@ -53,7 +54,7 @@ describe('console: configuring, publishing and previewing apps', function () {
     const { events } = parseSse(await response.text());
     expect(events.filter((e) => e.event === 'message').map((e) => e.answer).join('')).to.equal('abc');
     expect(events.at(-1).event).to.equal('message_end');
-    const stored = await t.kernel.db.knex('messages').where({ id: events[0].message_id }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: events[0].message_id }).first();
     expect(stored).to.include({ from_source: 'console', end_user_id: null });
     const stop = await t.api('POST', `/console/api/apps/${app.id}/chat-messages/${events[0].task_id}/stop`, { token });
     expect(stop.body).to.deep.equal({ result: 'success' });

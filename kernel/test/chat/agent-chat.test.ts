@@ -5,6 +5,7 @@ import { type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, startAppKernel, stopAppKernel } from '../support/apps.js';
 import { ReactParser } from '../../src/chat/react.js';
+import { DatabaseRef, PackagesRef, PluginHostRef } from '../../src/services.js';
 
 const CALCULATOR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'calculator');
 
@@ -28,7 +29,7 @@ describe('agent-chat apps: tool-using agents over the Service API', function () 
 
   beforeEach(async () => {
     ({ t, token, upstream } = await startAppKernel());
-    const pkg = await t.kernel.packages.installFolder(CALCULATOR, 'bundled', null, null, (p, code) => t.kernel.pluginHost.verify(p, code));
+    const pkg = await t.kernel.get(PackagesRef).installFolder(CALCULATOR, 'bundled', null, null, (p, code) => t.kernel.get(PluginHostRef).verify(p, code));
     const enabled = await t.api('POST', `/console/api/plugins/${encodeURIComponent(pkg.name)}/enable`, { token, body: { granted_permissions: {} } });
     expect(enabled.status, JSON.stringify(enabled.body)).to.equal(200);
   });
@@ -209,7 +210,7 @@ describe('agent-chat apps: tool-using agents over the Service API', function () 
     expect(events.at(-1).event).to.equal('message_end');
     for (let i = 0; i < 50 && upstream.closedEarly === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(upstream.closedEarly).to.equal(1);
-    const row = await t.kernel.db.knex('messages').where({ id: events[0].message_id }).first();
+    const row = await t.kernel.get(DatabaseRef).knex('messages').where({ id: events[0].message_id }).first();
     expect(row.status).to.equal('stopped');
     // The finished tool round is kept with the stopped message.
     const thoughts = JSON.parse(row.agent_thoughts) as Array<{ tool: string; observation: string }>;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef } from '../../src/services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -111,7 +112,7 @@ describe('Service API chat-messages against an OpenAI-wire provider', function (
     expect(streamed).to.be.greaterThan(1).and.lessThan(200);
     for (let i = 0; i < 50 && upstream.closedEarly === 0; i++) await sleep(20);
     expect(upstream.closedEarly).to.equal(1);
-    const row = await t.kernel.db.knex('messages').where({ id: events[0].message_id }).first();
+    const row = await t.kernel.get(DatabaseRef).knex('messages').where({ id: events[0].message_id }).first();
     expect(row.status).to.equal('stopped');
     expect(row.answer.length).to.be.greaterThan(0);
   });
@@ -123,7 +124,7 @@ describe('Service API chat-messages against an OpenAI-wire provider', function (
     const error = events.at(-1);
     expect(error).to.include({ event: 'error', code: 'completion_request_error', status: 400 });
     expect(error.message).to.contain('maximum context length');
-    const row = await t.kernel.db.knex('messages').where({ id: error.message_id }).first();
+    const row = await t.kernel.get(DatabaseRef).knex('messages').where({ id: error.message_id }).first();
     expect(row).to.include({ status: 'error' });
   });
 
@@ -189,7 +190,7 @@ describe('Service API chat-messages against an OpenAI-wire provider', function (
     const { events } = parseSse(await response.text());
     const replace = events.find((e) => e.event === 'message_replace');
     expect(replace).to.include({ answer: '[removed]' });
-    const stored = await t.kernel.db.knex('messages').where({ id: replace.message_id }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: replace.message_id }).first();
     expect(stored.answer).to.equal('[removed]');
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef, ModelRuntimeRef } from '../../src/services.js';
 
 const INPUT_PRESET = 'I cannot help with that.';
 const OUTPUT_PRESET = '[removed by moderation]';
@@ -41,7 +42,7 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
     expect(sent).to.have.length(1);
     // Defaults: the `openai` provider and omni-moderation-latest; the query and the string inputs are checked together.
     expect(sent[0]!.body).to.deep.equal({ model: 'omni-moderation-latest', input: ['How do I kill a process?', 'Acme'] });
-    const stored = await t.kernel.db.knex('messages').where({ id: res.body.message_id }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: res.body.message_id }).first();
     expect(stored.answer).to.equal(INPUT_PRESET);
   });
 
@@ -55,8 +56,8 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
       { model: 'text-moderation-latest', input: ['Hello', 'Acme'] },
       { model: 'text-moderation-latest', input: ['All good'] },
     ]);
-    await t.kernel.modelRuntime.usage.flush();
-    const usage = await t.kernel.db.knex('model_usage').where({ model_type: 'moderation' });
+    await t.kernel.get(ModelRuntimeRef).usage.flush();
+    const usage = await t.kernel.get(DatabaseRef).knex('model_usage').where({ model_type: 'moderation' });
     expect(usage).to.have.length(2);
     expect(usage.every((u: Record<string, unknown>) => u.model === 'text-moderation-latest' && u.status === 'success' && u.provider_id === 'openai')).to.equal(true);
   });
@@ -74,7 +75,7 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
     expect(replace).to.include({ answer: OUTPUT_PRESET });
     expect(replace.conversation_id).to.be.a('string');
     expect(moderationRequests().map((r) => r.body.input)).to.deep.equal([['How do I stop a process?', 'Acme'], ['You could kill it']]);
-    const stored = await t.kernel.db.knex('messages').where({ id: replace.message_id }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: replace.message_id }).first();
     expect(stored.answer).to.equal(OUTPUT_PRESET);
   });
 
@@ -96,8 +97,8 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
     expect(upstream.chatRequests()).to.have.length(1);
     // Tried (with one retry) for the input and for the answer.
     expect(moderationRequests().length).to.be.at.least(2);
-    await t.kernel.modelRuntime.usage.flush();
-    const failed = await t.kernel.db.knex('model_usage').where({ model_type: 'moderation', status: 'error' });
+    await t.kernel.get(ModelRuntimeRef).usage.flush();
+    const failed = await t.kernel.get(DatabaseRef).knex('model_usage').where({ model_type: 'moderation', status: 'error' });
     expect(failed.length).to.be.at.least(2);
   });
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { addMember, type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef } from '../../src/services.js';
 
 const DAY = 86_400;
 const now = () => Math.floor(Date.now() / 1000);
@@ -84,7 +85,7 @@ describe('console logs and statistics of an app', function () {
 
     // Conversation b happened ten days ago.
     const old = new Date((now() - 10 * DAY) * 1000);
-    await t.kernel.db.knex('conversations').where({ id: s.b }).update({ created_at: old, updated_at: old });
+    await t.kernel.get(DatabaseRef).knex('conversations').where({ id: s.b }).update({ created_at: old, updated_at: old });
     expect(await ids(`?start=${now() - 5 * DAY}`)).to.deep.equal([s.c, s.a]);
     expect(await ids(`?end=${now() - 5 * DAY}`)).to.deep.equal([s.b]);
     expect(await ids(`?start=${now() - 11 * DAY}&end=${now() - 9 * DAY}&source=api`)).to.deep.equal([s.b]);
@@ -178,7 +179,7 @@ describe('console logs and statistics of an app', function () {
 
   it('counts activity per UTC day: messages, conversations, end users, tokens, cost and latency', async () => {
     const s = await seed();
-    const knex = t.kernel.db.knex;
+    const knex = t.kernel.get(DatabaseRef).knex;
     // Two messages of u2, three days ago, in one new conversation.
     const past = new Date((now() - 3 * DAY) * 1000);
     const template = await knex('messages').where({ id: s.bMessage }).first();

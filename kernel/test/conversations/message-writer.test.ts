@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { MessageWriter, type SaveItem } from '../../src/conversations/message-writer.js';
 import { createPublishedApp, startAppKernel, stopAppKernel, type AppKernel } from '../support/apps.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
+import { DatabaseRef } from '../../src/services.js';
 
 describe('message writer (group commit)', function () {
   this.timeout(60_000);
@@ -15,7 +16,7 @@ describe('message writer (group commit)', function () {
 
   before(async () => {
     k = await startAppKernel();
-    knex = k.t.kernel.db.knex;
+    knex = k.t.kernel.get(DatabaseRef).knex;
     appId = (await createPublishedApp(k.t, k.token, 'chat')).id;
   });
   after(async () => {

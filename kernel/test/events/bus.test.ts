@@ -3,6 +3,7 @@ import { MemoryBus, type EventBus } from '../../src/events/bus.js';
 import { RedisBus } from '../../src/events/redis-bus.js';
 import { describeWith, freshRedisPrefix, TEST_REDIS_URL } from '../support/env.js';
 import { startKernel, type TestKernel } from '../support/kernel.js';
+import { EventBusRef } from '../../src/services.js';
 
 interface TestEvents {
   'doc.indexed': { id: string; chunks: number };
@@ -101,8 +102,8 @@ describeWith('redis', 'kernels sharing one Redis', () => {
     one = await startKernel({ env: { REDIS_PREFIX: prefix } });
     two = await startKernel({ env: { REDIS_PREFIX: prefix } });
     const heard: string[] = [];
-    two.kernel.events.on('task.stop', (e) => heard.push(e.taskId));
-    await one.kernel.events.publish('task.stop', { taskId: 'task-42' });
+    two.kernel.get(EventBusRef).on('task.stop', (e) => heard.push(e.taskId));
+    await one.kernel.get(EventBusRef).publish('task.stop', { taskId: 'task-42' });
     await sleep(150);
     expect(heard).to.deep.equal(['task-42']);
     const ready = await two.api('GET', '/ready');

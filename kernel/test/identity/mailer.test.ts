@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { freshDataDir } from '../support/env.js';
 import { startKernel } from '../support/kernel.js';
 import { silentServer, SmtpTestServer } from '../support/smtp.js';
+import { MailerRef } from '../../src/services.js';
 
 const logger = createLogger('silent');
 const config = (env: Record<string, string>) => loadConfig({ DATA_DIR: freshDataDir(), ...env });
@@ -120,13 +121,13 @@ describe('mailer (SMTP, against a real local SMTP server)', () => {
     expect(await rejection(mailer.send({ to: 'a@example.com', subject: 's', text: 't' }))).to.include({ status: 503, code: 'mail_not_configured' });
   });
 
-  it('is on the kernel as kernel.mailer', async () => {
+  it('is on the kernel as kernel.get(MailerRef)', async () => {
     smtp = await new SmtpTestServer().start();
     const t = await startKernel({ env: smtp.env() });
     try {
-      mailer = t.kernel.mailer;
+      mailer = t.kernel.get(MailerRef);
       expect(mailer.configured).to.equal(true);
-      await t.kernel.mailer.send({ to: 'x@example.com', subject: 'From the kernel', text: 'hello' });
+      await t.kernel.get(MailerRef).send({ to: 'x@example.com', subject: 'From the kernel', text: 'hello' });
       expect((await smtp.next()).subject).to.equal('From the kernel');
     } finally {
       await t.stop();

@@ -6,6 +6,7 @@ import { TEST_DATABASE_URL } from '../support/env.js';
 import { ClientAt } from '../support/http-from.js';
 import { OWNER, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { SmtpTestServer, type ReceivedMail } from '../support/smtp.js';
+import { DatabaseRef } from '../../src/services.js';
 
 const NEW_PASSWORD = 'brand-new-pass-7';
 const codeOf = (mail: ReceivedMail) => /code is: (\d{6})/.exec(mail.text)?.[1] ?? '';
@@ -99,9 +100,9 @@ describe('password reset by email code (Dify forgot-password)', () => {
     const secondCode = codeOf(await smtp.next());
     expect((await validity(OWNER.email, firstCode, first.body.data)).body.code).to.equal('invalid_or_expired_token');
     // Five minutes on: the row's expiry is what the kernel reads, on every process.
-    await t.kernel.db.knex('password_resets').where({ email: OWNER.email }).whereNull('used_at').update({ expires_at: new Date(Date.now() - 1000) });
+    await t.kernel.get(DatabaseRef).knex('password_resets').where({ email: OWNER.email }).whereNull('used_at').update({ expires_at: new Date(Date.now() - 1000) });
     expect((await validity(OWNER.email, secondCode, second.body.data)).body.code).to.equal('invalid_or_expired_token');
-    const row = await t.kernel.db.knex('password_resets').where({ email: OWNER.email }).first();
+    const row = await t.kernel.get(DatabaseRef).knex('password_resets').where({ email: OWNER.email }).first();
     expect(row.code_hash).to.have.length(64).and.not.contain(secondCode); // stored hashed
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { addMember, openWorkspaceCreation, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { DatabaseRef } from '../../src/services.js';
 
 /**
  * Two workspaces on one install. Bob owns workspace B and is not a member of A:
@@ -92,7 +93,7 @@ describe('tenant isolation', () => {
   });
 
   it('keeps workspace ids on every tenant row', async () => {
-    const { knex } = t.kernel.db;
+    const { knex } = t.kernel.get(DatabaseRef);
     for (const table of ['apps', 'api_keys', 'workspace_members', 'invitations']) {
       const nulls = await knex(table).whereNull('workspace_id').count({ n: '*' }).first();
       expect(Number(nulls?.n), table).to.equal(0);

@@ -6,6 +6,7 @@ import { createUser, findFreePort, packument, publishTarball, RegistryHttpError,
 import { freshDataDir } from '../support/env.js';
 import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
+import { MarketplaceRef } from '../../src/services.js';
 
 /** The npm publish document for a built plugin (what `npm publish` PUTs). */
 function publishBody(plugin: BuiltPlugin) {
@@ -34,8 +35,8 @@ describe('the embedded marketplace', function () {
     const port = await findFreePort();
     const env = { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(port), BUNDLED_PLUGINS_DIR: PLUGINS };
     const first = await startKernel({ dataDir, env });
-    await first.kernel.marketplace.ready();
-    const url = first.kernel.marketplace.url!;
+    await first.kernel.get(MarketplaceRef).ready();
+    const url = first.kernel.get(MarketplaceRef).url!;
     expect(url).to.equal(`http://127.0.0.1:${port}`);
     const found = await search(url, 'tessera');
     const names = found.objects.map((o) => o.package.name);
@@ -55,7 +56,7 @@ describe('the embedded marketplace', function () {
     await first.kernel.stop();
 
     t = await startKernel({ dataDir, env });
-    await t.kernel.marketplace.ready();
+    await t.kernel.get(MarketplaceRef).ready();
     // Seeding is idempotent: the same versions, published once.
     expect(Object.keys((await packument(url, '@tessera/plugin-calculator'))!.versions)).to.deep.equal(['0.1.0']);
   });
@@ -64,8 +65,8 @@ describe('the embedded marketplace', function () {
     const dataDir = freshDataDir();
     const env = { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()), BUNDLED_PLUGINS_DIR: PLUGINS };
     t = await startKernel({ dataDir, env });
-    await t.kernel.marketplace.ready();
-    const url = t.kernel.marketplace.url!;
+    await t.kernel.get(MarketplaceRef).ready();
+    const url = t.kernel.get(MarketplaceRef).url!;
     // Seeding still works, with the kernel's own account.
     expect(Object.keys((await packument(url, '@tessera/plugin-calculator'))!.versions)).to.deep.equal(['0.1.0']);
 
@@ -86,20 +87,20 @@ describe('the embedded marketplace', function () {
     expect(await packument(url, '@eve/probe')).to.equal(undefined);
 
     // What an install admin gets (the console route that calls it comes later): a new account and its token.
-    const issued = await t.kernel.marketplace.issuePublishToken('acme');
+    const issued = await t.kernel.get(MarketplaceRef).issuePublishToken('acme');
     expect(issued.name).to.equal('acme');
     expect(await publishTarball(url, issued.token, probe.tarball)).to.deep.equal({ name: '@eve/probe', version: '0.1.0' });
     expect(Object.keys((await packument(url, '@eve/probe'))!.versions)).to.deep.equal(['0.1.0']);
     // A name is issued once, and the seed account's name is taken.
     for (const name of ['acme', 'tessera']) {
-      await t.kernel.marketplace.issuePublishToken(name).then(() => expect.fail(`${name} issued twice`), (error: Error) => expect(error.message).to.match(/already exists/));
+      await t.kernel.get(MarketplaceRef).issuePublishToken(name).then(() => expect.fail(`${name} issued twice`), (error: Error) => expect(error.message).to.match(/already exists/));
     }
     await t.kernel.stop();
 
     // After a restart the kernel's seed account still logs in (seeding runs and finds everything there).
     t = await startKernel({ dataDir, env });
-    await t.kernel.marketplace.ready();
-    expect(t.kernel.marketplace.status()).to.equal(`ok (embedded ${url})`);
+    await t.kernel.get(MarketplaceRef).ready();
+    expect(t.kernel.get(MarketplaceRef).status()).to.equal(`ok (embedded ${url})`);
     const v2 = await buildProbePlugin('@eve/probe', '0.2.0');
     await publishTarball(url, issued.token, v2.tarball);
     expect(Object.keys((await packument(url, '@eve/probe'))!.versions)).to.deep.equal(['0.1.0', '0.2.0']);
@@ -115,12 +116,12 @@ describe('the embedded marketplace', function () {
     expect(refused.body.code).to.equal('install_permission_required');
     const issued = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: 'olive-tools' } });
     expect(issued.status, JSON.stringify(issued.body)).to.equal(201);
-    expect(issued.body).to.include({ name: 'olive-tools', registry: t.kernel.marketplace.url });
+    expect(issued.body).to.include({ name: 'olive-tools', registry: t.kernel.get(MarketplaceRef).url });
     const probe = await buildProbePlugin('@olive/probe', '0.1.0');
-    expect(await publishTarball(t.kernel.marketplace.url!, issued.body.token, probe.tarball)).to.deep.equal({ name: '@olive/probe', version: '0.1.0' });
+    expect(await publishTarball(t.kernel.get(MarketplaceRef).url!, issued.body.token, probe.tarball)).to.deep.equal({ name: '@olive/probe', version: '0.1.0' });
     // The first-party scope stays the seed account's, whatever tokens are issued.
     const shadow = await buildProbePlugin('@tessera/plugin-openai', '99.0.0');
-    await publishTarball(t.kernel.marketplace.url!, issued.body.token, shadow.tarball).then(() => expect.fail('published into @tessera/'), (error: RegistryHttpError) => expect(error.status).to.be.oneOf([401, 403]));
+    await publishTarball(t.kernel.get(MarketplaceRef).url!, issued.body.token, shadow.tarball).then(() => expect.fail('published into @tessera/'), (error: RegistryHttpError) => expect(error.status).to.be.oneOf([401, 403]));
     const again = await t.api('POST', '/console/api/marketplace/publish-tokens', { token: owner, body: { name: 'olive-tools' } });
     expect(again.status).to.equal(409);
     expect(again.body.code).to.equal('publisher_account_exists');
@@ -129,12 +130,12 @@ describe('the embedded marketplace', function () {
 
   it('issues no publish token without an embedded registry', async () => {
     t = await startKernel({ env: { MARKETPLACE: 'external', MARKETPLACE_URL: 'http://registry.example.test:4873' } });
-    await t.kernel.marketplace.issuePublishToken('acme').then(() => expect.fail('issued'), (error: Error) => expect(error.message).to.match(/embedded/));
+    await t.kernel.get(MarketplaceRef).issuePublishToken('acme').then(() => expect.fail('issued'), (error: Error) => expect(error.message).to.match(/embedded/));
   });
 
   it('starts no registry with MARKETPLACE_URL set (external)', async () => {
     t = await startKernel({ env: { MARKETPLACE: 'external', MARKETPLACE_URL: 'http://registry.example.test:4873' } });
-    expect(t.kernel.marketplace.mode).to.equal('external');
+    expect(t.kernel.get(MarketplaceRef).mode).to.equal('external');
     expect((await t.api('GET', '/ready')).body.checks.marketplace).to.equal('external http://registry.example.test:4873');
   });
 });

@@ -5,6 +5,7 @@ import { findFreePort, publishTarball } from '@tessera/marketplace';
 import { generatePublisherKeyPair, signPackage, tarballIntegrity, type PublisherKeyPair } from '@tessera/sdk/publishing';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, type BuiltPlugin } from '../support/plugins.js';
+import { MarketplaceRef } from '../../src/services.js';
 
 describe('installing from the marketplace through the console API', function () {
   this.timeout(60_000);
@@ -23,9 +24,9 @@ describe('installing from the marketplace through the console API', function () 
   beforeEach(async () => {
     t = await startKernel({ env: { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()) } });
     ({ token } = await setupOwner(t.api));
-    await t.kernel.marketplace.ready();
-    url = t.kernel.marketplace.url!;
-    author = (await t.kernel.marketplace.issuePublishToken('acme')).token;
+    await t.kernel.get(MarketplaceRef).ready();
+    url = t.kernel.get(MarketplaceRef).url!;
+    author = (await t.kernel.get(MarketplaceRef).issuePublishToken('acme')).token;
     acme = generatePublisherKeyPair();
     await publishTarball(url, author, v1.tarball, signed(v1));
     // The admin trusts acme's key (as printed by tessera-plugin keygen).

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
+import { ModelRuntimeRef } from '../../src/services.js';
 
 const PLUGINS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins');
 
@@ -24,10 +25,10 @@ describe('the local provider on the embedded default', function () {
     const local = embeddings.body.data.find((p: { provider: string }) => p.provider === 'local');
     expect(local.models.map((m: { model: string }) => m.model)).to.include('hashed-ngrams-384');
     const workspaceId = (await t.api('GET', '/console/api/workspaces/current', { token })).body.id;
-    const embedded = await t.kernel.modelRuntime.embed(workspaceId, 'local', { model: 'hashed-ngrams-384', input: ['the cat sat', 'a cat sat down'] });
+    const embedded = await t.kernel.get(ModelRuntimeRef).embed(workspaceId, 'local', { model: 'hashed-ngrams-384', input: ['the cat sat', 'a cat sat down'] });
     expect(embedded.vectors).to.have.length(2);
     expect(embedded.vectors[0]).to.have.length(384);
-    const ranked = await t.kernel.modelRuntime.rerank(workspaceId, 'local', { model: 'bm25', query: 'cat', documents: ['dogs bark', 'the cat sat'] });
+    const ranked = await t.kernel.get(ModelRuntimeRef).rerank(workspaceId, 'local', { model: 'bm25', query: 'cat', documents: ['dogs bark', 'the cat sat'] });
     expect(ranked.results[0]!.index).to.equal(1);
   });
 
@@ -35,7 +36,7 @@ describe('the local provider on the embedded default', function () {
     const workspaceId = (await t.api('GET', '/console/api/workspaces/current', { token })).body.id;
     let error: unknown;
     try {
-      for await (const _ of t.kernel.modelRuntime.chat(workspaceId, 'local', { model: 'anything', messages: [{ role: 'user', content: 'hi' }] })) void _;
+      for await (const _ of t.kernel.get(ModelRuntimeRef).chat(workspaceId, 'local', { model: 'anything', messages: [{ role: 'user', content: 'hi' }] })) void _;
     } catch (e) {
       error = e;
     }

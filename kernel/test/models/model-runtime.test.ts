@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { OpenAiWireServer } from '../support/openai-server.js';
+import { DatabaseRef, ModelRuntimeRef, PackagesRef, PluginHostRef } from '../../src/services.js';
 
 const OPENAI_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'openai');
 const PROVIDERS = '/console/api/workspaces/current/model-providers';
@@ -24,7 +25,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     upstream = await new OpenAiWireServer().start();
     t = await startKernel();
     ({ token } = await setupOwner(t.api));
-    await t.kernel.packages.installFolder(OPENAI_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.pluginHost.verify(pkg, code));
+    await t.kernel.get(PackagesRef).installFolder(OPENAI_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.get(PluginHostRef).verify(pkg, code));
   });
   afterEach(async () => {
     await t.stop();
@@ -35,8 +36,8 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
   const chat = (body: object, signal?: AbortSignal) =>
     fetch(`${t.url}/console/api/workspaces/current/models/chat`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], ...body }), ...(signal ? { signal } : {}) });
   const usageRows = async () => {
-    await t.kernel.modelRuntime.usage.flush();
-    return (await t.kernel.db.knex('model_usage').orderBy('id')) as Array<Record<string, any>>;
+    await t.kernel.get(ModelRuntimeRef).usage.flush();
+    return (await t.kernel.get(DatabaseRef).knex('model_usage').orderBy('id')) as Array<Record<string, any>>;
   };
 
   it('adds credentials at a local base URL after the provider validated them, masked in listings and audited', async () => {
@@ -48,7 +49,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     const listed = await t.api('GET', `${PROVIDERS}/openai/credentials`, { token });
     expect(listed.body.data).to.have.length(1);
     expect(JSON.stringify(listed.body)).to.not.contain('sk-test');
-    const audit = await t.kernel.db.knex('audit_log').where({ action: 'provider.base_url.private_granted' });
+    const audit = await t.kernel.get(DatabaseRef).knex('audit_log').where({ action: 'provider.base_url.private_granted' });
     expect(audit).to.have.length(1);
     expect(audit[0].details.host).to.equal(`127.0.0.1:${upstream.port}`);
     const providers = await t.api('GET', PROVIDERS, { token });
@@ -160,7 +161,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     expect(whole.body.message).to.deep.include({ role: 'assistant', content: 'Hello there!' });
     expect(whole.body.finish_reason).to.equal('stop');
     const workspaceId = (await t.api('GET', '/console/api/workspaces/current', { token })).body.id;
-    const embedded = await t.kernel.modelRuntime.embed(workspaceId, 'openai', { model: 'text-embedding-3-small', input: ['a', 'bbb'] });
+    const embedded = await t.kernel.get(ModelRuntimeRef).embed(workspaceId, 'openai', { model: 'text-embedding-3-small', input: ['a', 'bbb'] });
     expect(embedded.vectors).to.deep.equal([[1, 1, 0], [3, 1, 0]]);
   });
 
@@ -179,7 +180,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
     await addCredentials();
     await events(await chat({}));
     await events(await chat({}));
-    await t.kernel.modelRuntime.usage.flush();
+    await t.kernel.get(ModelRuntimeRef).usage.flush();
     const usage = await t.api('GET', '/console/api/workspaces/current/models/usage', { token });
     expect(usage.status).to.equal(200);
     expect(usage.body.data).to.have.length(1);
@@ -189,7 +190,7 @@ describe('model runtime facade with the OpenAI plugin against an OpenAI-wire ser
   it('estimates prompt tokens when the provider cannot count them', async () => {
     await addCredentials();
     const workspaceId = (await t.api('GET', '/console/api/workspaces/current', { token })).body.id;
-    const counted = await t.kernel.modelRuntime.countTokens(workspaceId, 'openai', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello world' }] });
+    const counted = await t.kernel.get(ModelRuntimeRef).countTokens(workspaceId, 'openai', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello world' }] });
     expect(counted).to.deep.equal({ tokens: 9, exact: false });
   });
 });

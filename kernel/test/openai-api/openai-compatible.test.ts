@@ -5,6 +5,7 @@ import { describeWith, freshRedisPrefix, freshSchema, TEST_DATABASE_URL } from '
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
+import { DatabaseRef, PackagesRef, PluginHostRef } from '../../src/services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,9 +50,9 @@ describe('OpenAI-compatible API on the wire', function () {
     expect(res.body.created).to.be.a('number');
     expect(res.body.choices).to.deep.equal([{ index: 0, message: { role: 'assistant', content: 'Hi there', refusal: null }, logprobs: null, finish_reason: 'stop' }]);
     expect(res.body.usage).to.deep.equal({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 });
-    const stored = await t.kernel.db.knex('messages').where({ id: res.body.id.slice('chatcmpl-'.length) }).first();
+    const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: res.body.id.slice('chatcmpl-'.length) }).first();
     expect(stored).to.include({ query: 'Hello', answer: 'Hi there', from_source: 'api', status: 'normal' });
-    const users = await t.kernel.db.knex('end_users').where({ id: stored.end_user_id }).first();
+    const users = await t.kernel.get(DatabaseRef).knex('end_users').where({ id: stored.end_user_id }).first();
     expect(users.session_id).to.equal('u1');
   });
 
@@ -160,7 +161,7 @@ describe('OpenAI-compatible API on the wire', function () {
 
   it('streams only an agent’s final answer as content, not its tool steps', async () => {
     const calculator = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'calculator');
-    const pkg = await t.kernel.packages.installFolder(calculator, 'bundled', null, null, (p, code) => t.kernel.pluginHost.verify(p, code));
+    const pkg = await t.kernel.get(PackagesRef).installFolder(calculator, 'bundled', null, null, (p, code) => t.kernel.get(PluginHostRef).verify(p, code));
     expect((await t.api('POST', `/console/api/plugins/${encodeURIComponent(pkg.name)}/enable`, { token, body: { granted_permissions: {} } })).status).to.equal(200);
     const agent = await createPublishedApp(t, token, 'agent-chat', { pre_prompt: 'You are precise.', agent_mode: { enabled: true, strategy: 'function_call', max_iteration: 3, tools: [{ provider_id: 'calculator', provider_type: 'builtin', tool_name: 'calculate', tool_parameters: {}, enabled: true }] } }, 'Agent');
     upstream.scripts = [
@@ -210,7 +211,7 @@ describe('OpenAI-compatible API on the wire', function () {
     expect(upstream.closedEarly).to.equal(1);
     let row: { status: string; answer: string } | undefined;
     for (let i = 0; i < 50 && !row; i++) {
-      row = await t.kernel.db.knex('messages').where({ id }).first();
+      row = await t.kernel.get(DatabaseRef).knex('messages').where({ id }).first();
       if (!row) await sleep(20);
     }
     expect(row!.status).to.equal('stopped');

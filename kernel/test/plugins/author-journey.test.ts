@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { uploadPlugin } from '../support/plugins.js';
 import { findFreePort } from '@tessera/marketplace';
+import { MarketplaceRef } from '../../src/services.js';
 
 /** The real `tessera-plugin` executable, as `npx tessera-plugin` runs it. */
 const CLI = fileURLToPath(new URL('../../../sdk/dist/cli/main.js', import.meta.url));
@@ -131,9 +132,9 @@ describe('a plugin author’s journey: scaffold → build → test → pack → 
 
     await t?.stop();
     t = await startKernel({ env: { MARKETPLACE: 'embedded', MARKETPLACE_PORT: String(await findFreePort()) } });
-    await t.kernel.marketplace.ready();
-    const url = t.kernel.marketplace.url!;
-    const registryToken = (await t.kernel.marketplace.issuePublishToken('author')).token;
+    await t.kernel.get(MarketplaceRef).ready();
+    const url = t.kernel.get(MarketplaceRef).url!;
+    const registryToken = (await t.kernel.get(MarketplaceRef).issuePublishToken('author')).token;
 
     const publish = await tesseraPlugin(dir, 'publish', '--registry', url, '--token', registryToken, '--key', 'publisher.key');
     expect(publish.code, explain(publish)).to.equal(0);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildInlinePlugin, uploadPlugin, type BuiltPlugin } from '../support/plugins.js';
+import { DatabaseRef } from '../../src/services.js';
 
 const MB = 1024 * 1024;
 
@@ -62,7 +63,7 @@ describe('hostile plugins against the bridge limits', function () {
     const res = await invoke('kv-set-flood');
     expect(res.body.result).to.deep.equal(['plugin_payload_too_large']);
     expect(process.memoryUsage().rss - rss).to.be.below(400 * MB);
-    expect(await t.kernel.db.knex('plugin_kv').count({ n: '*' }).first()).to.deep.include({ n: 0 });
+    expect(await t.kernel.get(DatabaseRef).knex('plugin_kv').count({ n: '*' }).first()).to.deep.include({ n: 0 });
     await stillServing();
   });
 

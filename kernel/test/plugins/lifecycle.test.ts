@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { addMember, setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, uploadPlugin, type BuiltPlugin } from '../support/plugins.js';
+import { PluginHostRef } from '../../src/services.js';
 
 const NAME = '@test/probe';
 const path = (suffix = '') => `/console/api/plugins/${encodeURIComponent(NAME)}${suffix}`;
@@ -39,7 +40,7 @@ describe('plugin lifecycle over the console API', () => {
     await t.api('POST', path('/enable'), { token, body: { granted_permissions: {} } });
     const tools = await t.api('GET', '/console/api/tools', { token });
     expect(tools.body.data.map((tool: { id: string }) => tool.id)).to.include.members(['echo', 'spin']);
-    expect(t.kernel.pluginHost.activeIsolates).to.equal(0);
+    expect(t.kernel.get(PluginHostRef).activeIsolates).to.equal(0);
   });
 
   it('enables with exactly the granted permissions, then invokes a tool', async () => {

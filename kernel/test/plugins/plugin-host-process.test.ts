@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildInlinePlugin, uploadPlugin, type BuiltPlugin } from '../support/plugins.js';
+import { PluginHostRef } from '../../src/services.js';
 
 /** A logger whose lines the test can wait for. */
 function watchedLogger() {
@@ -64,12 +65,12 @@ describe('the plugin-host process', function () {
 
     it('runs isolates in a child process, not in the API process', async () => {
       expect((await invoke('ok', { n: 1 })).body).to.deep.equal({ result: { n: 2 } });
-      const host = t.kernel.pluginHost.isolateProcess!;
+      const host = t.kernel.get(PluginHostRef).isolateProcess!;
       expect(host.pid).to.be.a('number').and.not.equal(process.pid);
     });
 
     it('fails the calls in a host process killed mid-call with 503 plugin_crashed naming the plugin; the kernel keeps serving and the next call runs in a new host', async () => {
-      const host = t.kernel.pluginHost.isolateProcess!;
+      const host = t.kernel.get(PluginHostRef).isolateProcess!;
       const pid = host.pid!;
       const hanging = invoke('hang');
       await next((line) => line.msg === 'hanging');
@@ -86,18 +87,18 @@ describe('the plugin-host process', function () {
     });
 
     it('survives plugin code that makes V8 abort the host process', async () => {
-      const pid = t.kernel.pluginHost.isolateProcess!.pid;
+      const pid = t.kernel.get(PluginHostRef).isolateProcess!.pid;
       const res = await invoke('split');
       expect(res.status).to.equal(503);
       expect(res.body.code).to.equal('plugin_crashed');
       expect(res.body.message).to.contain('@test/crasher@0.1.0');
       expect((await t.api('GET', '/health')).status).to.equal(200);
       expect((await invoke('ok')).status).to.equal(200);
-      expect(t.kernel.pluginHost.isolateProcess!.pid).to.not.equal(pid);
+      expect(t.kernel.get(PluginHostRef).isolateProcess!.pid).to.not.equal(pid);
     });
 
     it('ends the host process when the kernel stops', async () => {
-      const pid = t.kernel.pluginHost.isolateProcess!.pid!;
+      const pid = t.kernel.get(PluginHostRef).isolateProcess!.pid!;
       process.kill(pid, 0);
       await t.stop();
       expect(() => process.kill(pid, 0)).to.throw(/ESRCH/);
@@ -109,7 +110,7 @@ describe('the plugin-host process', function () {
     it('runs isolates in the API process', async () => {
       const { t, invoke } = await start({ PLUGIN_HOST: 'inline' });
       try {
-        expect(t.kernel.pluginHost.isolateProcess).to.equal(undefined);
+        expect(t.kernel.get(PluginHostRef).isolateProcess).to.equal(undefined);
         expect((await invoke('ok', { n: 1 })).body).to.deep.equal({ result: { n: 2 } });
       } finally {
         await t.stop();

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setupOwner, startKernel, type TestKernel } from '../support/kernel.js';
 import { buildProbePlugin, uploadPlugin, type BuiltPlugin } from '../support/plugins.js';
+import { DatabaseRef } from '../../src/services.js';
 
 /**
  * What a plugin can never do, proved through the console API against a real
@@ -112,7 +113,7 @@ describe('plugin sandbox and capability bridge', () => {
   it('stores credentials encrypted, never in plain text', async () => {
     await enable('@test/probe', {});
     await t.api('PUT', `/console/api/plugins/${encodeURIComponent('@test/probe')}/secrets`, { token, body: { secrets: { api_key: 'sk-very-secret-value' } } });
-    const rows = (await t.kernel.db.knex('plugin_secrets').select('sealed')) as Array<{ sealed: string }>;
+    const rows = (await t.kernel.get(DatabaseRef).knex('plugin_secrets').select('sealed')) as Array<{ sealed: string }>;
     expect(rows).to.have.length(1);
     expect(rows[0]!.sealed).to.match(/^v1\./).and.not.contain('sk-very-secret-value');
     const undeclared = await t.api('PUT', `/console/api/plugins/${encodeURIComponent('@test/probe')}/secrets`, { token, body: { secrets: { password: 'x' } } });

@@ -2,12 +2,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupOwner, startKernel, type StartOptions, type TestKernel } from './kernel.js';
 import { OpenAiWireServer } from './openai-server.js';
+import { PackagesRef, PluginHostRef } from '../../src/services.js';
 
 export const OPENAI_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'plugins', 'openai');
 
 /** Installs the OpenAI provider plugin and points its credentials at the local OpenAI-wire server. */
 export async function configureOpenAi(t: TestKernel, token: string, upstream: OpenAiWireServer): Promise<void> {
-  await t.kernel.packages.installFolder(OPENAI_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.pluginHost.verify(pkg, code));
+  await t.kernel.get(PackagesRef).installFolder(OPENAI_PLUGIN, 'bundled', null, null, (pkg, code) => t.kernel.get(PluginHostRef).verify(pkg, code));
   const res = await t.api('POST', '/console/api/workspaces/current/model-providers/openai/credentials', { token, body: { name: 'Default', credentials: { api_key: upstream.apiKey, base_url: upstream.url } } });
   if (res.status !== 201) throw new Error(`could not configure openai: ${res.status} ${JSON.stringify(res.body)}`);
 }

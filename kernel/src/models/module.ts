@@ -1,0 +1,31 @@
+import { defineModule } from '../boot/module.js';
+import { serviceKey } from '../http/auth.js';
+import { SecretBox } from '../security/secret-box.js';
+import { ApiKeysRef, DatabaseRef, EventBusRef, ModelInvokerRef, ModelRuntimeRef, ModelServiceRef, PackagesRef, PluginHostRef, PluginServiceRef } from '../services.js';
+import { CredentialStore } from './credentials.js';
+import { ModelRuntime } from './model-runtime.js';
+import { ModelService } from './model-service.js';
+import { ProviderRegistry } from './providers.js';
+import { registerModelRoutes } from './routes.js';
+
+/** The model runtime over provider plugins, and the console's model settings. */
+export const modelsModule = defineModule({
+  name: 'models',
+  deps: { db: DatabaseRef, events: EventBusRef, packages: PackagesRef, plugins: PluginServiceRef, pluginHost: PluginHostRef },
+  provides: { modelRuntime: ModelRuntimeRef, modelService: ModelServiceRef, modelInvoker: ModelInvokerRef },
+  start({ db, events, packages, plugins, pluginHost }, { config, logger }) {
+    const registry = new ProviderRegistry(packages);
+    const credentials = new CredentialStore(db.knex, new SecretBox(config.secretKey, 'provider-credentials'));
+    const log = logger.child({ module: 'models' });
+    const modelRuntime = new ModelRuntime({ knex: db.knex, providers: registry, credentials, plugins, host: pluginHost, logger: log });
+    events.on('plugins.changed', () => registry.invalidate());
+    return { modelRuntime, modelService: new ModelService(db.knex, registry, credentials, modelRuntime, log), modelInvoker: modelRuntime };
+  },
+  stop: ({ modelRuntime }) => modelRuntime.usage.flush(),
+  routes: {
+    deps: { service: ModelServiceRef, apiKeys: ApiKeysRef },
+    register({ service, apiKeys }, { http, tracker }) {
+      registerModelRoutes(http.console, http.service, { service, tracker, anyKey: serviceKey(apiKeys, 'any') });
+    },
+  },
+});
