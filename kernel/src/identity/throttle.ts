@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Context } from 'koa';
 import type { LoginThrottleConfig } from '../boot/config.js';
-import { TooManyRequestsError } from '../errors.js';
+import { type ErrorCode, TooManyRequestsError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
 import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
 
@@ -162,7 +162,7 @@ interface ActionPolicy {
   subjectFree: number;
   addressFree: number;
   baseMs: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
