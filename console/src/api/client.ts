@@ -20,6 +20,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly params?: string,
+    /** The parsed error body, for routes that answer in another shape (DSL imports: `{ status: 'failed', error }`). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -106,13 +108,13 @@ async function refresh(): Promise<boolean> {
 }
 
 async function toError(res: Response): Promise<ApiError> {
-  let body: { code?: string; message?: string; params?: string } = {};
+  let body: { code?: string; message?: string; params?: string } & Record<string, unknown> = {};
   try {
     body = (await res.json()) as typeof body;
   } catch {
     /* not JSON (a proxy's page): keep the status */
   }
-  return new ApiError(body.code ?? `http_${res.status}`, body.message ?? res.statusText ?? `HTTP ${res.status}`, res.status, body.params);
+  return new ApiError(body.code ?? `http_${res.status}`, body.message ?? res.statusText ?? `HTTP ${res.status}`, res.status, body.params, body);
 }
 
 /** Sends a request; retries once after refreshing an expired session. */

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { api, seg } from '@/api/client';
+import { api, ApiError, seg } from '@/api/client';
 import type { ApiKey, App, AppMode, Conversation, DailyStat, Message, ModelConfig, Page } from '@/api/types';
 
 /** Apps of the current workspace (docs/api/console-apps.md). */
@@ -44,7 +44,24 @@ export const useAppsStore = defineStore('apps', () => {
   const messages = (id: string, cid: string, page = 1) => api.get<Page<Message>>(`/apps/${seg(id)}/conversations/${seg(cid)}/messages`, { page, limit: 100 });
   const statistics = async (id: string, start: number, end: number) => (await api.get<{ data: DailyStat[] }>(`/apps/${seg(id)}/statistics`, { start, end })).data;
 
-  const importDsl = (yaml: string) => api.post<{ id: string; status: string; app_id: string | null; error: string }>('/apps/imports', { mode: 'yaml-content', yaml_content: yaml });
+  /**
+   * Imports a DSL. A refused file comes back (400, or 200 for a pending one gone wrong) in Dify's
+   * shape `{ status: 'failed', error }`, without a `code`: its message — a YAML error names the
+   * line and column — is kept, under the API's code if it sends one (issue #14).
+   */
+  async function importDsl(yaml: string) {
+    type ImportResult = { id: string; status: string; app_id: string | null; error: string; code?: string };
+    let res: ImportResult;
+    try {
+      res = await api.post<ImportResult>('/apps/imports', { mode: 'yaml-content', yaml_content: yaml });
+    } catch (error) {
+      const body = error instanceof ApiError ? (error.body as Partial<ImportResult> | undefined) : undefined;
+      if (body?.status === 'failed' && body.error) throw new ApiError(body.code ?? 'import_failed', body.error, (error as ApiError).status);
+      throw error;
+    }
+    if (res.status === 'failed' || !res.app_id) throw new ApiError(res.code ?? 'import_failed', res.error, 400);
+    return res;
+  }
   const exportDsl = async (id: string) => (await api.get<{ data: string }>(`/apps/${seg(id)}/export`)).data;
 
   return { page, current, list, create, load, update, saveConfig, publish, versions, copy, remove, setApiEnabled, apiKeys, createKey, revokeKey, conversations, messages, statistics, importDsl, exportDsl };
