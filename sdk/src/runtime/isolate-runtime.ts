@@ -2,7 +2,7 @@ import ivm from 'isolated-vm';
 import { PluginError, type PluginErrorCode } from '../errors.js';
 import type { RuntimeOptions } from './plugin-runtime.js';
 import { bytesOut, DispatchRuntime } from './runtime-base.js';
-import { ISOLATE_LOCKDOWN, PRELUDE } from './prelude.js';
+import { ISOLATE_LOCKDOWN, PRELUDE } from './prelude-source.js';
 
 export type { CallScope, CallTarget, PluginRuntime, RuntimeStats } from './plugin-runtime.js';
 

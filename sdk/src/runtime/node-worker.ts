@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
-import { PRELUDE } from './prelude.js';
+import { PRELUDE } from './prelude-source.js';
 
 export interface NodeTask {
   readonly bundle: string;
