@@ -20,6 +20,7 @@ import type { Workspaces } from './identity/workspaces.js';
 import type { Apps } from './apps/apps.js';
 import type { PackageStore } from './plugins/package-store.js';
 import type { ModelInvoker, PluginHost } from './plugins/plugin-host.js';
+import type { Contributions } from './plugins/contributions.js';
 import type { PluginService } from './plugins/plugin-service.js';
 import type { ModelRuntime } from './models/model-runtime.js';
 import type { ModelService } from './models/model-service.js';
@@ -67,6 +68,8 @@ export const PackagesRef = defineService<PackageStore>('plugins.packages');
 export const PluginServiceRef = defineService<PluginService>('plugins.service');
 /** Runs plugin code (isolates) for core services. */
 export const PluginHostRef = defineService<PluginHost>('plugins.host');
+/** Every plugin contribution by kind: listed from manifests, resolved once, called through typed proxies. */
+export const ContributionsRef = defineService<Contributions>('plugins.contributions');
 /** What `ctx.models` of a plugin calls (the model runtime provides it). */
 export const ModelInvokerRef = defineService<ModelInvoker>('plugins.model-invoker');
 

@@ -76,6 +76,18 @@ export const ToolManifestEntrySchema = Type.Object(
 export const ModelProviderManifestEntrySchema = Type.Object(
   {
     ...common,
+    /**
+     * Other ids this provider answers to, such as the ids Dify apps name
+     * (`openai_api_compatible`, `ollama`): an app that names one runs on this
+     * provider. A real id of another installed provider wins over an alias.
+     */
+    aliases: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9_.-]{0,63}$", errorMessage: "must be a provider id: lower-case letters, digits, \"_\", \".\", \"-\" (at most 64)" }), {
+        maxItems: 32,
+        uniqueItems: true,
+        errorMessage: 'must be a list of at most 32 distinct provider ids such as ["openai_api_compatible"] (lower-case letters, digits, "_", ".", "-")',
+      }),
+    ),
     credentialsSchema: JsonSchemaValue,
     modelTypes: Type.Array(ModelTypeSchema, {
       minItems: 1,

@@ -107,6 +107,12 @@ describe("parseManifest", () => {
       expect(parseManifest(pkg).ok).to.equal(true);
     });
 
+    it("accepts aliases a model provider answers to, such as Dify's provider ids", () => {
+      const pkg = goodPackage();
+      contributes(pkg["tessera"] as Json)["modelProviders"]![0]!["aliases"] = ["openai_api_compatible", "ollama"];
+      expect(parseManifest(pkg).ok).to.equal(true);
+    });
+
     it("returns a copy that does not change when the input is mutated afterwards", () => {
       const pkg = goodPackage();
       const result = parseManifest(pkg);
@@ -228,6 +234,11 @@ describe("parseManifest", () => {
     it("names modelProviders[0].modelTypes[1] when a model type is unknown", () => {
       const errors = errorsAfter((_, t) => (contributes(t)["modelProviders"]![0]!["modelTypes"] = ["llm", "tts"]));
       expect(messageAt(errors, "tessera.contributes.modelProviders[0].modelTypes[1]")).to.match(/"llm", "text-embedding", "rerank"/);
+    });
+
+    it("names modelProviders[0].aliases when an alias is not a provider id", () => {
+      const errors = errorsAfter((_, t) => (contributes(t)["modelProviders"]![0]!["aliases"] = ["Has Spaces"]));
+      expect(messageAt(errors, "tessera.contributes.modelProviders[0].aliases[0]")).to.match(/must be a provider id/);
     });
 
     it("names nodes[0].handles when a handle is declared twice", () => {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ModelType } from '@tessera/sdk';
-import { InputError, NotFoundError } from '../errors.js';
+import { InputError, NotFoundError, TesseraError } from '../errors.js';
+import type { ModelRef } from '../boot/config.js';
 import type { EventBus } from '../events/bus.js';
 import { unix } from '../identity/models.js';
 import type { App } from '../apps/app-row.js';
@@ -12,7 +13,6 @@ import { type AppConfig, normalizeConfig } from '../apps/config.js';
 import { isUuid } from '../http/validate.js';
 
 /** The embedding model annotation reply uses when neither the app nor the workspace names one. */
-export const FALLBACK_EMBEDDING = { provider: 'local', model: 'hashed-ngrams-384' } as const;
 
 export interface AnnotationRow {
   id: string;
@@ -49,6 +49,8 @@ export interface AnnotationsDeps {
   readonly defaults: { defaultModel(workspaceId: string, type: ModelType): Promise<{ provider: string; model: string } | undefined> };
   readonly events: EventBus;
   readonly logger: Logger;
+  /** EMBEDDING_FALLBACK_MODEL: used when the workspace has no default embedding model (none: annotation reply needs one). */
+  readonly fallbackEmbedding: ModelRef | undefined;
 }
 
 interface EmbeddingModel {
@@ -244,13 +246,17 @@ export class Annotations {
     await this.deps.apps.publishConfig(app.id, JSON.stringify(config), by);
   }
 
-  /** The app's embedding model: its own choice, else the workspace default, else the local lexical one. */
+  /** The app's embedding model: its own choice, else the workspace default, else EMBEDDING_FALLBACK_MODEL (the local lexical one by default). */
   private async embeddingModel(workspaceId: string, config: AppConfig | null): Promise<EmbeddingModel> {
     const chosen = config?.annotation_reply.embedding_model;
     let provider: string;
     let model: string;
     if (chosen?.embedding_provider_name && chosen.embedding_model_name) ({ embedding_provider_name: provider, embedding_model_name: model } = chosen);
-    else ({ provider, model } = (await this.deps.defaults.defaultModel(workspaceId, 'text-embedding')) ?? FALLBACK_EMBEDDING);
+    else {
+      const fallback = (await this.deps.defaults.defaultModel(workspaceId, 'text-embedding')) ?? this.deps.fallbackEmbedding;
+      if (!fallback) throw new TesseraError(400, 'provider_not_initialize', 'Annotation reply needs an embedding model: set a default embedding model in Settings → Model providers.');
+      ({ provider, model } = fallback);
+    }
     return { provider, model, key: `${provider}:${model}`.slice(0, 512) };
   }
 

@@ -9,7 +9,7 @@ export const annotationsModule = defineModule({
   name: 'annotations',
   deps: { db: DatabaseRef, apps: AppsRef, runtime: ModelRuntimeRef, defaults: ModelServiceRef, events: EventBusRef },
   provides: { annotations: AnnotationsRef },
-  start: ({ db, apps, runtime, defaults, events }, { logger }) => ({ annotations: new Annotations({ knex: db.knex, apps, runtime, defaults, events, logger: logger.child({ module: 'apps' }) }) }),
+  start: ({ db, apps, runtime, defaults, events }, { config, logger }) => ({ annotations: new Annotations({ knex: db.knex, apps, runtime, defaults, events, logger: logger.child({ module: 'apps' }), fallbackEmbedding: config.embeddingFallbackModel }) }),
   routes: {
     deps: { apps: AppsRef, annotations: AnnotationsRef, apiKeys: ApiKeysRef },
     register({ apps, annotations, apiKeys }, { http }) {

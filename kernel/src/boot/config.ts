@@ -56,6 +56,10 @@ export interface Config {
   readonly marketplaceMode: 'embedded' | 'external' | 'off';
   readonly marketplaceUrl: string | undefined;
   readonly marketplacePort: number;
+  /** Provider moderation's model when an app names none (MODERATION_DEFAULT_MODEL, `provider/model`; Dify's `openai_moderation`). */
+  readonly moderationDefaultModel: ModelRef;
+  /** Annotation reply's embedding model when the workspace has no default one (EMBEDDING_FALLBACK_MODEL, `provider/model`, or `none`). */
+  readonly embeddingFallbackModel: ModelRef | undefined;
   /** Folder of first-party plugin packages installed at start (default: the repository's `plugins/`); absent = none. */
   readonly bundledPluginsDir: string | undefined;
   /** Whether this process also processes queued jobs (embedded default: yes). */
@@ -116,6 +120,23 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A model named in configuration. */
+export interface ModelRef {
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** `provider/model` (split at the first `/`: a model name may contain more). */
+function modelRef(env: Env, name: string, fallback: string): ModelRef;
+function modelRef(env: Env, name: string, fallback: string, allowNone: true): ModelRef | undefined;
+function modelRef(env: Env, name: string, fallback: string, allowNone = false): ModelRef | undefined {
+  const raw = optional(env, name) ?? fallback;
+  if (allowNone && raw === 'none') return undefined;
+  const slash = raw.indexOf('/');
+  if (slash <= 0 || slash === raw.length - 1) throw new ConfigError(name, `must be "provider/model"${allowNone ? ' or "none"' : ''}, got "${raw}"`);
+  return Object.freeze({ provider: raw.slice(0, slash), model: raw.slice(slash + 1) });
 }
 
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
@@ -272,6 +293,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     marketplaceMode,
     marketplaceUrl,
     marketplacePort: integer(env, 'MARKETPLACE_PORT', 4873, 1, 65535),
+    moderationDefaultModel: modelRef(env, 'MODERATION_DEFAULT_MODEL', 'openai/omni-moderation-latest'),
+    embeddingFallbackModel: modelRef(env, 'EMBEDDING_FALLBACK_MODEL', 'local/hashed-ngrams-384', true),
     bundledPluginsDir: env.BUNDLED_PLUGINS_DIR === undefined ? DEFAULT_BUNDLED_PLUGINS_DIR : optional(env, 'BUNDLED_PLUGINS_DIR'),
     runJobs: (optional(env, 'RUN_JOBS') ?? (redisUrl ? 'false' : 'true')) !== 'false',
     smtp: smtpConfig,

@@ -208,7 +208,7 @@ class AgentRun {
     const spec = this.tools.find((t) => t.name === name);
     if (!spec) return `Error: there is no tool named "${name}". The tools are: ${this.tools.map((t) => t.name).join(', ')}.`;
     try {
-      const result = await this.deps.host.invokeTool(this.ctx.workspaceId, spec.plugin, spec.tool, { ...args, ...spec.fixed } as JsonValue, this.ctx.signal);
+      const result = await this.deps.contributions.invokeTool(this.ctx.workspaceId, spec.plugin, spec.tool, { ...args, ...spec.fixed } as JsonValue, this.ctx.signal);
       const text = typeof result === 'string' ? result : JSON.stringify(result);
       return text.length > MAX_OBSERVATION_CHARS ? `${text.slice(0, MAX_OBSERVATION_CHARS)}… (truncated)` : text;
     } catch (error) {

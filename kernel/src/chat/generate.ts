@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { PluginError, type ChatMessage, type ChatUsage } from '@tessera/sdk';
 import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
+import type { ModelRef } from '../boot/config.js';
 import { priceOf } from '../models/usage.js';
 import type { RunnableApp } from '../apps/apps.js';
 import { formFields } from '../apps/config.js';
-import type { Conversations, Owner } from '../conversations/conversations.js';
+import type { Conversations } from '../conversations/conversations.js';
 import { type Files, type MessageFile, storedFiles } from '../files/files.js';
 import { checkInput, checkOutput, moderateInput } from './moderation.js';
 import { buildMessages, checkInputs, fitMemory } from './prompt.js';
@@ -30,6 +31,8 @@ export interface GenerateHooks {
 }
 
 export interface GeneratorDeps extends TurnDeps {
+  /** Provider moderation's model when an app names none (MODERATION_DEFAULT_MODEL). */
+  readonly moderationDefault: ModelRef;
   readonly conversations: Conversations;
   readonly files: Files;
   readonly agent?: TurnRunner;

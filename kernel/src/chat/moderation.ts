@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ModelRuntime } from '../models/model-runtime.js';
+import type { ModelRef } from '../boot/config.js';
 import type { AppConfig } from '../apps/config.js';
 
 /** The outcome of checking text against an app's sensitive-word settings. */
@@ -41,15 +42,13 @@ export function moderateOutput(config: AppConfig, answer: string): ModerationRes
   return { flagged: hit(keywordsOf(config), [answer]), presetResponse: settings.configs.outputs_config.preset_response };
 }
 
-/** What provider moderation needs: the model runtime, and a logger for calls that fail. */
+/** What provider moderation needs: the model runtime, the model used when an app names none, and a logger for calls that fail. */
 export interface ModerationDeps {
   readonly runtime: Pick<ModelRuntime, 'moderate'>;
+  /** MODERATION_DEFAULT_MODEL (as Dify's `openai_moderation`). */
+  readonly moderationDefault: ModelRef;
   readonly logger?: Pick<Logger, 'warn'>;
 }
-
-/** Provider and model of provider moderation when the config names none (as Dify's `openai_moderation`). */
-export const DEFAULT_MODERATION_PROVIDER = 'openai';
-export const DEFAULT_MODERATION_MODEL = 'omni-moderation-latest';
 /** A moderation call sits in front of every message: it gets less time than a chat. */
 const MODERATION_CALL = { timeoutMs: 15_000, retries: 1 } as const;
 
@@ -73,8 +72,8 @@ async function flaggedByProvider(deps: ModerationDeps, workspaceId: string, conf
   const input = texts.filter((text) => text.trim() !== '');
   if (input.length === 0) return false;
   const configs = config.sensitive_word_avoidance.configs;
-  const provider = configs.provider || DEFAULT_MODERATION_PROVIDER;
-  const model = configs.model || DEFAULT_MODERATION_MODEL;
+  const provider = configs.provider || deps.moderationDefault.provider;
+  const model = configs.model || deps.moderationDefault.model;
   try {
     const result = await deps.runtime.moderate(workspaceId, provider, { model, input }, { ...MODERATION_CALL, ...(signal ? { signal } : {}) });
     return result.results.some((r) => r.flagged);

@@ -1,5 +1,5 @@
 import { defineModule } from '../boot/module.js';
-import { AnnotationsRef, AssistantRef, ChatRunnerRef, ConversationsRef, DatabaseRef, FilesRef, ModelRuntimeRef, PluginHostRef, PluginServiceRef } from '../services.js';
+import { AnnotationsRef, AssistantRef, ChatRunnerRef, ContributionsRef, ConversationsRef, DatabaseRef, FilesRef, ModelRuntimeRef, PluginServiceRef } from '../services.js';
 import { runAgent } from './agent.js';
 import { Assistant } from './assist.js';
 import { Generator } from './generate.js';
@@ -7,16 +7,17 @@ import { Generator } from './generate.js';
 /** The runner of chat, completion and agent apps, and conversation naming. */
 export const chatModule = defineModule({
   name: 'chat',
-  deps: { db: DatabaseRef, runtime: ModelRuntimeRef, host: PluginHostRef, plugins: PluginServiceRef, conversations: ConversationsRef, files: FilesRef, annotations: AnnotationsRef },
+  deps: { db: DatabaseRef, runtime: ModelRuntimeRef, contributions: ContributionsRef, plugins: PluginServiceRef, conversations: ConversationsRef, files: FilesRef, annotations: AnnotationsRef },
   provides: { runner: ChatRunnerRef, assistant: AssistantRef },
-  start({ db, runtime, host, plugins, conversations, files, annotations }, { logger }) {
+  start({ db, runtime, contributions, plugins, conversations, files, annotations }, { config, logger }) {
     const log = logger.child({ module: 'apps' });
     const assistant = new Assistant(runtime, db.knex, log);
     const runner = new Generator({
       runtime,
-      host,
+      contributions,
       plugins,
       logger: log,
+      moderationDefault: config.moderationDefaultModel,
       conversations,
       files,
       agent: runAgent,

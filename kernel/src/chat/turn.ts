@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { App } from '../apps/app-row.js';
 import type { ModelRuntime } from '../models/model-runtime.js';
 import { estimateChatTokens } from '../models/tokens.js';
-import type { PluginHost } from '../plugins/plugin-host.js';
+import type { Contributions } from '../plugins/contributions.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import type { AppConfig } from '../apps/config.js';
 import { modelParameters } from './prompt.js';
@@ -49,7 +49,7 @@ export interface TurnResult {
 
 export interface TurnDeps {
   readonly runtime: ModelRuntime;
-  readonly host: PluginHost;
+  readonly contributions: Contributions;
   readonly plugins: PluginService;
   readonly logger: Logger;
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type JsonValue, type ModelDescriptor, type ModelType, type ModerateParams, type ModerateResult, type RerankParams, type RerankResult } from '@tessera/sdk';
+import { PluginError, type ChatChunk, type ChatMessage, type ChatParams, type ChatTool, type EmbedParams, type EmbedResult, type ModelDescriptor, type ModelType, type ModerateParams, type ModerateResult, type RerankParams, type RerankResult } from '@tessera/sdk';
 import { linkSignals } from '@tessera/sdk/runtime';
-import type { PluginHost } from '../plugins/plugin-host.js';
+import type { Contributions, ProxyOf } from '../plugins/contributions.js';
 import type { PluginService } from '../plugins/plugin-service.js';
 import { baseUrlGrant, type CredentialStore, type StoredCredential } from './credentials.js';
 import type { ProviderInfo, ProviderRegistry } from './providers.js';
@@ -22,7 +22,7 @@ export interface ModelRuntimeOptions {
   readonly providers: ProviderRegistry;
   readonly credentials: CredentialStore;
   readonly plugins: PluginService;
-  readonly host: PluginHost;
+  readonly contributions: Contributions;
   readonly logger: Logger;
 }
 
@@ -63,7 +63,7 @@ export class ModelRuntime {
     try {
       const stream = await this.withRetries(workspaceId, provider, call, async (a, signal) => {
         attempt = a;
-        const iterator = this.invokeStream(a, { ...request, credentials: a.credential.values }, signal)[Symbol.asyncIterator]();
+        const iterator = this.provider(a, signal).chat({ ...request, credentials: a.credential.values })[Symbol.asyncIterator]();
         // The first chunk decides whether this attempt worked; afterwards nothing is retried (the client saw output).
         const first = await iterator.next();
         return { first, iterator };
@@ -71,13 +71,13 @@ export class ModelRuntime {
       const { first, iterator } = stream;
       if (!first.done) {
         ttft = Date.now() - started;
-        const chunk = first.value as unknown as ChatChunk;
+        const chunk = first.value;
         if (chunk.usage) usage = chunk.usage;
         yield chunk;
         for (;;) {
           const step = await iterator.next();
           if (step.done) break;
-          const next = step.value as unknown as ChatChunk;
+          const next = step.value;
           if (next.usage) usage = next.usage;
           yield next;
         }
@@ -92,16 +92,16 @@ export class ModelRuntime {
   }
 
   async embed(workspaceId: string, provider: string, request: EmbedParams, call: ModelCallOptions = {}): Promise<EmbedResult> {
-    return this.unary(workspaceId, provider, 'text-embedding', 'embed', request.model, { ...request }, call, (r: EmbedResult) => [r.usage?.prompt_tokens ?? 0, 0]);
+    return this.unary(workspaceId, provider, 'text-embedding', request.model, call, (p, credentials) => p.embed({ ...request, credentials }), (r: EmbedResult) => [r.usage?.prompt_tokens ?? 0, 0]);
   }
 
   async rerank(workspaceId: string, provider: string, request: RerankParams, call: ModelCallOptions = {}): Promise<RerankResult> {
-    return this.unary(workspaceId, provider, 'rerank', 'rerank', request.model, { ...request }, call, (r: RerankResult) => [r.usage?.prompt_tokens ?? 0, 0]);
+    return this.unary(workspaceId, provider, 'rerank', request.model, call, (p, credentials) => p.rerank({ ...request, credentials }), (r: RerankResult) => [r.usage?.prompt_tokens ?? 0, 0]);
   }
 
   /** Classifies texts with a moderation model (recorded as model type `moderation`, no tokens). */
   async moderate(workspaceId: string, provider: string, request: ModerateParams, call: ModelCallOptions = {}): Promise<ModerateResult> {
-    return this.unary(workspaceId, provider, 'moderation', 'moderate', request.model, { ...request }, call, () => [0, 0]);
+    return this.unary(workspaceId, provider, 'moderation', request.model, call, (p, credentials) => p.moderate({ ...request, credentials }), () => [0, 0]);
   }
 
   /**
@@ -110,7 +110,7 @@ export class ModelRuntime {
    */
   async countTokens(workspaceId: string, provider: string, request: { model: string; messages: readonly ChatMessage[]; tools?: readonly ChatTool[] }): Promise<{ tokens: number; exact: boolean }> {
     try {
-      const tokens = await this.withRetries(workspaceId, provider, { retries: 0, timeoutMs: 10_000 }, (a, signal) => this.invoke(a, 'countTokens', [{ ...request, credentials: a.credential.values } as unknown as JsonValue], signal));
+      const tokens = await this.withRetries(workspaceId, provider, { retries: 0, timeoutMs: 10_000 }, (a, signal) => this.provider(a, signal).countTokens({ ...request, credentials: a.credential.values }));
       if (typeof tokens === 'number') return { tokens, exact: true };
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -124,7 +124,7 @@ export class ModelRuntime {
     const key = credential.id;
     const hit = this.models.get(key);
     if (hit && Date.now() - hit.at < MODEL_CACHE_MS) return hit.models;
-    const models = this.invoke({ provider, credential }, 'listModels', [credential.values as JsonValue]).then((r) => r as unknown as ModelDescriptor[]);
+    const models = this.provider({ provider, credential }).listModels(credential.values).then((r) => [...r]);
     models.catch(() => this.models.delete(key));
     this.models.set(key, { at: Date.now(), models });
     return models;
@@ -139,7 +139,7 @@ export class ModelRuntime {
       const provider = await this.options.providers.resolve(key);
       const credential = (await this.implicitCredential(workspaceId, provider)) ?? (await this.options.credentials.pick(workspaceId, provider));
       if (credential.id === 'unsaved') {
-        return (await this.invoke({ provider, credential }, 'listModels', [credential.values as JsonValue]).then((r) => r as unknown as ModelDescriptor[])).find((m) => m.model === model);
+        return (await this.provider({ provider, credential }).listModels(credential.values)).find((m) => m.model === model);
       }
       return (await this.listModels(workspaceId, provider, credential)).find((m) => m.model === model);
     } catch {
@@ -151,7 +151,7 @@ export class ModelRuntime {
   async validate(workspaceId: string, provider: ProviderInfo, values: Record<string, unknown>): Promise<void> {
     await this.ensureEnabled(workspaceId, provider, null);
     const credential: StoredCredential = { id: 'unsaved', workspaceId, plugin: provider.plugin, provider: provider.id, name: '', values, cooldownUntil: null, lastError: null };
-    await this.invoke({ provider, credential }, 'validateCredentials', [values as JsonValue]);
+    await this.provider({ provider, credential }).validateCredentials(values);
   }
 
   forget(credentialId: string): void {
@@ -164,13 +164,13 @@ export class ModelRuntime {
     if (!installation?.enabled) await this.options.plugins.enable(workspaceId, provider.plugin, installation?.grants ?? {}, undefined, by ?? '00000000-0000-0000-0000-000000000000');
   }
 
-  private async unary<R>(workspaceId: string, provider: string, type: ModelType, method: 'embed' | 'rerank' | 'moderate', model: string, request: Record<string, unknown>, call: ModelCallOptions, tokens: (r: R) => [number, number]): Promise<R> {
+  private async unary<R>(workspaceId: string, provider: string, type: ModelType, model: string, call: ModelCallOptions, work: (proxy: ProxyOf<'model-provider'>, credentials: Record<string, unknown>) => Promise<R>, tokens: (r: R) => [number, number]): Promise<R> {
     const started = Date.now();
     let attempt: Attempt | undefined;
     try {
       const result = await this.withRetries(workspaceId, provider, call, (a, signal) => {
         attempt = a;
-        return this.invoke(a, method, [{ ...request, credentials: a.credential.values } as JsonValue], signal) as Promise<R>;
+        return work(this.provider(a, signal), a.credential.values);
       });
       const [tin, tout] = tokens(result);
       await this.record(workspaceId, attempt!, model, type, tin, tout, Date.now() - started, null, 'success', null);
@@ -235,14 +235,9 @@ export class ModelRuntime {
     return { id: 'unsaved', workspaceId, plugin: provider.plugin, provider: provider.id, name: 'implicit', values: {}, cooldownUntil: null, lastError: null };
   }
 
-  private async invoke(attempt: Attempt, method: string, args: JsonValue[], signal?: AbortSignal): Promise<JsonValue> {
-    const { installation, pkg } = await this.options.host.active(attempt.credential.workspaceId, attempt.provider.plugin);
-    return this.options.host.call(installation, pkg, { group: 'providers', id: attempt.provider.id, method }, args, signal, baseUrlGrant(attempt.credential.values).grants);
-  }
-
-  private async *invokeStream(attempt: Attempt, request: Record<string, unknown>, signal: AbortSignal): AsyncIterable<JsonValue> {
-    const { installation, pkg } = await this.options.host.active(attempt.credential.workspaceId, attempt.provider.plugin);
-    yield* this.options.host.stream(installation, pkg, { group: 'providers', id: attempt.provider.id, method: 'chat' }, [request as JsonValue], signal, baseUrlGrant(attempt.credential.values).grants);
+  /** The provider's plugin, called with the credentials' workspace and a grant for their base URL. */
+  private provider(attempt: Attempt, signal?: AbortSignal): ProxyOf<'model-provider'> {
+    return this.options.contributions.proxy(attempt.provider, { workspaceId: attempt.credential.workspaceId, grants: baseUrlGrant(attempt.credential.values).grants, ...(signal ? { signal } : {}) });
   }
 
   /** Books the call in the background (price looked up from the provider's cached model list). */

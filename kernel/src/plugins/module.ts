@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { defineModule } from '../boot/module.js';
 import { SecretBox } from '../security/secret-box.js';
-import { DatabaseRef, EventBusRef, ModelInvokerRef, PackagesRef, PluginHostRef, PluginServiceRef, PublishersRef } from '../services.js';
+import { ContributionsRef, DatabaseRef, EventBusRef, ModelInvokerRef, PackagesRef, PluginHostRef, PluginServiceRef, PublishersRef } from '../services.js';
+import { Contributions } from './contributions.js';
 import { PackageStore } from './package-store.js';
 import { PluginHost } from './plugin-host.js';
 import { PluginService } from './plugin-service.js';
@@ -12,7 +13,7 @@ export const pluginsModule = defineModule({
   name: 'plugins',
   deps: { db: DatabaseRef, events: EventBusRef },
   later: { modelInvoker: ModelInvokerRef },
-  provides: { packages: PackagesRef, plugins: PluginServiceRef, pluginHost: PluginHostRef },
+  provides: { packages: PackagesRef, plugins: PluginServiceRef, pluginHost: PluginHostRef, contributions: ContributionsRef },
   async start({ db, events }, { config, logger }, later) {
     const secrets = new SecretBox(config.secretKey, 'plugin-secrets');
     // Every process hears of a new package (its bundle is in the database), so caches of what is installed refresh.
@@ -45,11 +46,14 @@ export const pluginsModule = defineModule({
       await pluginHost.close();
       throw error;
     }
-    return { packages, plugins, pluginHost };
+    const contributions = new Contributions(packages, pluginHost);
+    // Another process's install or upgrade changes what is contributed.
+    events.on('plugins.changed', () => contributions.invalidate());
+    return { packages, plugins, pluginHost, contributions };
   },
   stop: ({ pluginHost }) => pluginHost.close(),
   routes: {
-    deps: { packages: PackagesRef, service: PluginServiceRef, host: PluginHostRef, publishers: PublishersRef },
+    deps: { packages: PackagesRef, service: PluginServiceRef, host: PluginHostRef, contributions: ContributionsRef, publishers: PublishersRef },
     register(services, { http }) {
       registerPluginRoutes(http.console, services);
     },

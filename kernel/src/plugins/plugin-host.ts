@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { MANIFEST_CONTRIBUTION_GROUPS, PluginError, type ChatChunk, type ChatParams, type ContributionGroup, type EmbedParams, type EmbedResult, type JsonValue, type RerankParams, type RerankResult } from '@tessera/sdk';
 import { IsolateRuntime, NodeRuntime, PluginHostProcess, ProcessIsolateRuntime, type BridgeLimits, type IsolateRuntimeOptions, type CallTarget, type HostCapabilities, type PluginRuntime } from '@tessera/sdk/runtime';
-import { InputError, NotFoundError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { createKernelCapabilities } from './capabilities.js';
@@ -99,13 +99,6 @@ export class PluginHost {
     } finally {
       await runtime.dispose();
     }
-  }
-
-  /** Calls a tool of an enabled plugin in `workspaceId`. */
-  async invokeTool(workspaceId: string, plugin: string, tool: string, args: JsonValue, signal?: AbortSignal): Promise<JsonValue> {
-    const { installation, pkg } = await this.active(workspaceId, plugin);
-    if (!(pkg.manifest.contributes.tools ?? []).some((t) => t.id === tool)) throw new NotFoundError(`Plugin ${plugin} has no tool "${tool}".`, 'tool_not_found');
-    return bytesAsBase64(await this.call(installation, pkg, { group: 'tools', id: tool, method: 'invoke' }, [args], signal));
   }
 
   /** Calls any method of a contribution and returns its JSON result; `extra` adds grants for this call (a provider's base URL). */
@@ -253,33 +246,6 @@ export class PluginHost {
   }
 }
 
-/**
- * A tool's result is JSON: bytes in it (a plugin's Uint8Array) go out as `{"$bytes": base64}`, as on the
- * bridge, not as an object with one key per byte (a 20 MB array made a 184 MB response). Unchanged parts are kept as they are.
- */
-export function bytesAsBase64(value: JsonValue): JsonValue {
-  if ((value as unknown) instanceof Uint8Array) {
-    const bytes = value as unknown as Uint8Array;
-    return { $bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
-  }
-  if (value === null || typeof value !== 'object') return value;
-  let changed = false;
-  if (Array.isArray(value)) {
-    const out = value.map((item: JsonValue) => {
-      const next = bytesAsBase64(item);
-      if (next !== item) changed = true;
-      return next;
-    });
-    return changed ? out : value;
-  }
-  const out: Record<string, JsonValue> = {};
-  for (const [key, item] of Object.entries(value as Record<string, JsonValue>)) {
-    const next = bytesAsBase64(item);
-    if (next !== item) changed = true;
-    out[key] = next;
-  }
-  return changed ? out : value;
-}
 
 function mergeGrants(base: Grants, extra: Grants): Grants {
   return {

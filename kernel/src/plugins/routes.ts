@@ -8,12 +8,14 @@ import { InputError } from '../errors.js';
 import type { TrustedPublishers } from '../marketplace/publishers.js';
 import type { PackageStore, PluginPackage } from './package-store.js';
 import type { PluginHost } from './plugin-host.js';
+import type { Contributions } from './contributions.js';
 import type { PluginService } from './plugin-service.js';
 
 export interface PluginRouteDeps {
   packages: PackageStore;
   service: PluginService;
   host: PluginHost;
+  contributions: Contributions;
   publishers: TrustedPublishers;
 }
 
@@ -71,7 +73,7 @@ function readUpload(ctx: Context): Promise<{ file: Buffer; signature: unknown }>
 
 /** `/console/api/plugins/*` and `/console/api/tools/*`. */
 export function registerPluginRoutes(router: Router, deps: PluginRouteDeps): void {
-  const { packages, service, host, publishers } = deps;
+  const { packages, service, host, contributions, publishers } = deps;
 
   router.get('/plugins', async (ctx) => {
     ctx.body = { data: await service.list(authOf(ctx).workspaceId) };
@@ -129,6 +131,6 @@ export function registerPluginRoutes(router: Router, deps: PluginRouteDeps): voi
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) controller.abort(new Error('client disconnected'));
     });
-    ctx.body = { result: await host.invokeTool(authOf(ctx).workspaceId, ctx.params.plugin!, ctx.params.tool!, args as JsonValue, controller.signal) };
+    ctx.body = { result: await contributions.invokeTool(authOf(ctx).workspaceId, ctx.params.plugin!, ctx.params.tool!, args as JsonValue, controller.signal) };
   });
 }

@@ -35,7 +35,18 @@ describe('configuration from the environment', () => {
     expect(set).to.include({ pluginCallTimeoutMs: 20_000, pluginStreamIdleTimeoutMs: 90_000, pluginStreamTimeoutMs: 600_000 });
   });
 
+  it('names the default moderation and fallback embedding models in configuration, not in code', () => {
+    const defaults = loadConfig({ DATA_DIR: freshDataDir() });
+    expect(defaults.moderationDefaultModel).to.deep.equal({ provider: 'openai', model: 'omni-moderation-latest' });
+    expect(defaults.embeddingFallbackModel).to.deep.equal({ provider: 'local', model: 'hashed-ngrams-384' });
+    const set = loadConfig({ DATA_DIR: freshDataDir(), MODERATION_DEFAULT_MODEL: 'acme/guard/v2', EMBEDDING_FALLBACK_MODEL: 'none' });
+    expect(set.moderationDefaultModel).to.deep.equal({ provider: 'acme', model: 'guard/v2' });
+    expect(set.embeddingFallbackModel).to.equal(undefined);
+  });
+
   const bad: Array<[Record<string, string>, string, RegExp]> = [
+    [{ MODERATION_DEFAULT_MODEL: 'omni-moderation-latest' }, 'MODERATION_DEFAULT_MODEL', /provider\/model/],
+    [{ EMBEDDING_FALLBACK_MODEL: 'local/' }, 'EMBEDDING_FALLBACK_MODEL', /"provider\/model" or "none"/],
     [{ PLUGIN_CALL_TIMEOUT_MS: '50' }, 'PLUGIN_CALL_TIMEOUT_MS', /between 100 and 3600000/],
     [{ PLUGIN_STREAM_IDLE_TIMEOUT_MS: 'soon' }, 'PLUGIN_STREAM_IDLE_TIMEOUT_MS', /whole number/],
     [{ PLUGIN_STREAM_TIMEOUT_MS: '0' }, 'PLUGIN_STREAM_TIMEOUT_MS', /between 100 and 86400000/],

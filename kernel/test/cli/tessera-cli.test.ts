@@ -105,7 +105,7 @@ describe('tessera CLI', () => {
     const server = tessera(['start'], { DATA_DIR: freshDataDir(), PORT: '0' });
     const line = await waitForLine(server, /Tessera listening on/);
     const log = JSON.parse(line) as { url: string; boot: { totalMs: number; modules: Array<{ name: string; ms: number }> } };
-    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'plugins', 'models', 'apps', 'marketplace', 'http']);
+    expect(log.boot.modules.map((m) => m.name)).to.deep.equal(['database', 'migrations', 'events', 'jobs', 'identity', 'apps', 'plugins', 'models', 'conversations', 'files', 'annotations', 'chat', 'runs', 'service-api', 'openai-api', 'marketplace', 'http']);
     expect((await fetch(`${log.url}/health`)).status).to.equal(200);
     const ready = await fetch(`${log.url}/ready`);
     expect(ready.status).to.equal(200);
