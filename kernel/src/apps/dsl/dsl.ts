@@ -1,12 +1,18 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { InputError } from '../../errors.js';
-import { type AppConfig, defaultConfig, FORM_FIELD_TYPES, type FormFieldType, normalizeConfig } from '../config.js';
+import { DslError, DSL_MODES, type DslMode, isObject, str } from './common.js';
+import { sanitizeModelConfig } from './model-config.js';
+import { type AppConfig, normalizeConfig } from '../config.js';
+
+export { DslError, DSL_MODES, type DslMode } from './common.js';
+export { sanitizeModelConfig } from './model-config.js';
 
 /**
  * The app DSL: Dify-compatible YAML export and import of `chat`, `completion`
  * and `agent-chat` apps (`model_config` is the easy-UI form, the same shape as
- * our AppConfig). Pure: no database, no network; the routes (dsl-routes.ts)
- * fetch, store and create.
+ * our AppConfig). Pure: no database, no network; the routes (routes.ts, with
+ * fetch.ts and pending-imports.ts) fetch, store and create. The YAML values'
+ * helpers are in common.ts, `model_config`'s mapping in model-config.ts.
  */
 
 /** What `export` writes and what import compares against (Dify's `CURRENT_APP_DSL_VERSION`). */
@@ -18,15 +24,7 @@ export const DSL_MAX_BYTES = 10 * 1024 * 1024;
 
 export type ImportStatus = 'completed' | 'completed-with-warnings' | 'pending' | 'failed';
 
-/** Modes this release imports and exports; `workflow` and `advanced-chat` need the workflow engine. */
-export const DSL_MODES = ['chat', 'completion', 'agent-chat'] as const;
-export type DslMode = (typeof DSL_MODES)[number];
 const WORKFLOW_MODES = ['workflow', 'advanced-chat'];
-
-/** A DSL that cannot be imported; its message becomes the import's `error`. */
-export class DslError extends Error {
-  override readonly name = 'DslError';
-}
 
 /** Dify's plugin dependency entry (`PluginDependency`). */
 export interface DslDependency {
@@ -89,31 +87,6 @@ export function checkVersion(imported: string, current: string = CURRENT_DSL_VER
 // ---------------------------------------------------------------------------
 // Import
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isEmpty(value: unknown): boolean {
-  if (value === null || value === undefined || value === '' || value === false) return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (isObject(value)) return Object.values(value).every(isEmpty);
-  return false;
-}
-
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** A deep copy without null-valued keys (Dify writes `null` for "not set": our defaults apply) and without prototype-polluting keys. */
-function clean(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(clean);
-  if (!isObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === null || v === undefined || UNSAFE_KEYS.has(key)) continue;
-    out[key] = clean(v);
-  }
-  return out;
-}
-
 /** Parses YAML text into a mapping; DslError for anything else. */
 export function parseYamlMapping(content: string): Record<string, unknown> {
   if (Buffer.byteLength(content, 'utf8') > DSL_MAX_BYTES) throw new DslError('File size exceeds the limit of 10MB');
@@ -136,109 +109,6 @@ export function versionOf(data: Record<string, unknown>): string {
   const version = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
   if (typeof version !== 'string' || !parseVersion(version)) throw new DslError(`Invalid DSL version ${JSON.stringify(raw)}: expected a version such as "${CURRENT_DSL_VERSION}".`);
   return version;
-}
-
-const AGENT_TOOL_KEYS = ['provider_id', 'provider_type', 'provider_name', 'tool_name', 'tool_parameters', 'enabled'] as const;
-/** Tool entry keys Dify writes that mean nothing here: workspace-local credential ids and UI state. */
-const AGENT_TOOL_IGNORED = new Set(['credential_id', 'credential_type', 'tool_label', 'notAuthor', 'isDeleted', 'plugin_unique_identifier']);
-
-/**
- * Maps a DSL `model_config` onto what normalizeConfig accepts: keys we do not
- * know are dropped (a warning unless empty), Dify-only values translated.
- */
-export function sanitizeModelConfig(mode: DslMode, raw: Record<string, unknown>): { config: Record<string, unknown>; warnings: string[] } {
-  const warnings: string[] = [];
-  const source = clean(raw) as Record<string, unknown>;
-  const known = new Set(Object.keys(defaultConfig(mode)));
-  const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(source)) {
-    if (known.has(key)) config[key] = value;
-    else if (!isEmpty(value) && !(key === 'chat_prompt_config' || key === 'completion_prompt_config')) warnings.push(`model_config.${key} is not supported and was dropped.`);
-  }
-
-  // Advanced (expert) prompt mode is not supported: keep a simple prompt, from the advanced one if need be.
-  if (config.prompt_type !== undefined && config.prompt_type !== 'simple') {
-    const advanced = advancedPromptText(mode, source);
-    if (config.prompt_type === 'advanced' && advanced !== undefined && (typeof config.pre_prompt !== 'string' || config.pre_prompt === '')) {
-      config.pre_prompt = advanced;
-      warnings.push('Advanced prompt mode is not supported: the app was imported in simple mode with the advanced prompt’s system text as its prompt; review it.');
-    } else {
-      warnings.push(`prompt_type ${JSON.stringify(config.prompt_type)} is not supported: the app was imported in simple mode.`);
-    }
-    config.prompt_type = 'simple';
-  } else if (!isEmpty(source.chat_prompt_config) || !isEmpty(source.completion_prompt_config)) {
-    warnings.push('model_config.chat_prompt_config / completion_prompt_config (advanced prompt) are not supported and were dropped.');
-  }
-
-  if (Array.isArray(config.user_input_form)) {
-    config.user_input_form = config.user_input_form.filter((entry, i) => {
-      const type = isObject(entry) ? Object.keys(entry)[0] : undefined;
-      if (type && FORM_FIELD_TYPES.includes(type as FormFieldType)) return true;
-      const variable = type && isObject(entry) && isObject(entry[type]) ? (entry[type] as Record<string, unknown>).variable : undefined;
-      warnings.push(`user_input_form[${i}]${variable ? ` (${String(variable)})` : ''} of type ${JSON.stringify(type ?? null)} is not supported and was dropped.`);
-      return false;
-    });
-  }
-
-  const moderation = config.sensitive_word_avoidance;
-  if (isObject(moderation)) {
-    delete moderation.config; // Dify's empty default; the settings live in `configs`.
-    if (moderation.configs !== undefined && !isObject(moderation.configs)) {
-      // Dify's UI writes `configs: []` for "never configured".
-      if (!isEmpty(moderation.configs)) warnings.push('sensitive_word_avoidance.configs is not an object and was dropped.');
-      delete moderation.configs;
-    }
-    if (moderation.type !== undefined && !['keywords', 'moderation', 'openai_moderation'].includes(moderation.type as string)) {
-      if (moderation.enabled === true) warnings.push(`sensitive_word_avoidance of type ${JSON.stringify(moderation.type)} is not supported: it was imported disabled.`);
-      moderation.enabled = false;
-      delete moderation.type;
-    }
-  }
-
-  const annotation = config.annotation_reply;
-  if (isObject(annotation)) delete annotation.id; // the source workspace's annotation setting id
-
-  const agent = config.agent_mode;
-  if (isObject(agent)) {
-    if (!isEmpty(agent.prompt)) warnings.push('agent_mode.prompt (a custom ReAct prompt) is not supported and was dropped.');
-    delete agent.prompt;
-    if (Array.isArray(agent.tools)) {
-      agent.tools = agent.tools.flatMap((tool, i) => {
-        if (!isObject(tool) || typeof tool.provider_id !== 'string' || typeof tool.tool_name !== 'string') {
-          const kind = isObject(tool) ? Object.keys(tool)[0] : undefined;
-          warnings.push(`agent_mode.tools[${i}]${kind ? ` (${kind})` : ''} is not a provider tool and was dropped.`);
-          return [];
-        }
-        const kept: Record<string, unknown> = { provider_type: 'builtin', tool_parameters: {}, enabled: true };
-        for (const key of AGENT_TOOL_KEYS) if (tool[key] !== undefined) kept[key] = tool[key];
-        const dropped = Object.keys(tool).filter((k) => !(AGENT_TOOL_KEYS as readonly string[]).includes(k) && !AGENT_TOOL_IGNORED.has(k) && !isEmpty(tool[k]));
-        if (dropped.length) warnings.push(`agent_mode.tools[${i}] (${tool.tool_name}): ${dropped.join(', ')} not supported and dropped.`);
-        return [kept];
-      });
-    }
-  }
-
-  const datasets = isObject(config.dataset_configs) && isObject(config.dataset_configs.datasets) ? config.dataset_configs.datasets.datasets : undefined;
-  if (Array.isArray(datasets) && datasets.length > 0) {
-    warnings.push(`The app uses ${datasets.length} knowledge base(s) by id from its source workspace; they were kept and must exist in this workspace.`);
-  }
-  return { config, warnings };
-}
-
-/** The text of an advanced prompt's system message (chat) or template (completion), if any. */
-function advancedPromptText(mode: DslMode, source: Record<string, unknown>): string | undefined {
-  const completion = source.completion_prompt_config;
-  if (mode === 'completion' && isObject(completion) && isObject(completion.prompt) && typeof completion.prompt.text === 'string') return completion.prompt.text;
-  const chat = source.chat_prompt_config;
-  if (isObject(chat) && Array.isArray(chat.prompt)) {
-    const system = chat.prompt.find((m) => isObject(m) && m.role === 'system' && typeof m.text === 'string') as { text: string } | undefined;
-    return system?.text;
-  }
-  return undefined;
-}
-
-function str(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
 }
 
 /**
