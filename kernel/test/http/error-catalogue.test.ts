@@ -7,7 +7,7 @@ import { PLUGIN_ERROR_CODES, PluginError, pluginErrorStatus } from '@tessera/sdk
 import { ERROR_SECTIONS, ERRORS, isErrorCode, type ErrorSpec } from '../../src/errors/catalogue.js';
 import { withErrorCatalogue } from '../../src/errors/catalogue-doc.js';
 import { toErrorBody } from '../../src/http/error-middleware.js';
-import { openAiError } from '../../src/openai-api/routes.js';
+import { openAiError } from '../../src/openai-api/errors.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SRC = join(HERE, '..', '..', 'src');
