@@ -29,6 +29,7 @@ export * from "./tool.js";
 export * from "./document-loader.js";
 export * from "./ids.js";
 export * from "./plugin.js";
+export { CONTRIBUTION_KINDS, MANIFEST_LIST_KINDS } from "./kinds.js";
 export * from "./define.js";
 export { checkArguments } from "./arguments.js";
 export * from "./semver.js";

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { MANIFEST_CONTRIBUTION_GROUPS as GROUP_LISTS } from "./kinds.js";
 import { Type, type Static } from "@sinclair/typebox";
 import { CONTRIBUTION_ID_MAX_LENGTH, CONTRIBUTION_ID_PATTERN } from "./ids.js";
 
@@ -234,12 +235,7 @@ export type ResolvedManifest = Manifest & {
 
 /**
  * The manifest list that declares each {@link definePlugin} contribution group
- * (the plugin's `providers` are the manifest's `modelProviders`).
+ * (the plugin's `providers` are the manifest's `modelProviders`); the table
+ * lives in `kinds.ts`, shared with the console.
  */
-export const MANIFEST_CONTRIBUTION_GROUPS = Object.freeze({
-  tools: "tools",
-  providers: "modelProviders",
-  nodes: "nodes",
-  vectorStores: "vectorStores",
-  documentLoaders: "documentLoaders",
-} as const satisfies Record<string, ManifestContributionGroup>);
+export const MANIFEST_CONTRIBUTION_GROUPS: Readonly<Record<keyof typeof GROUP_LISTS, ManifestContributionGroup>> & typeof GROUP_LISTS = GROUP_LISTS;

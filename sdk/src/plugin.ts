@@ -23,8 +23,9 @@ export type AnyWorkflowNode = WorkflowNode<any, any, any, any, any>;
 /** A vector store with any credentials schema. */
 export type AnyVectorStore = VectorStore<any>;
 
-/** The discriminator of each contribution kind. */
-export type ContributionKind = "tool" | "model-provider" | "node" | "vector-store" | "document-loader";
+import { CONTRIBUTION_GROUP_KINDS as GROUP_KINDS, type ContributionKind } from "./kinds.js";
+
+export type { ContributionKind } from "./kinds.js";
 
 /** Any contribution. */
 export type AnyContribution = AnyTool | AnyModelProvider | AnyWorkflowNode | AnyVectorStore | DocumentLoader;
@@ -50,14 +51,8 @@ export interface PluginContributions {
 /** The names of the contribution groups of a plugin. */
 export type ContributionGroup = keyof PluginContributions;
 
-/** Which contribution kind each group holds. */
-export const CONTRIBUTION_GROUP_KINDS: Readonly<Record<ContributionGroup, ContributionKind>> = Object.freeze({
-  tools: "tool",
-  providers: "model-provider",
-  nodes: "node",
-  vectorStores: "vector-store",
-  documentLoaders: "document-loader",
-});
+/** Which contribution kind each group holds (the table lives in `kinds.ts`, shared with the console). */
+export const CONTRIBUTION_GROUP_KINDS: Readonly<Record<ContributionGroup, ContributionKind>> = GROUP_KINDS;
 
 /** What a plugin author passes to {@link definePlugin}. */
 export interface PluginDefinition extends PluginContributions {

@@ -1,4 +1,5 @@
 /** Shapes of the console API (docs/api/*.md), as the console uses them. */
+import type { ContributionKind } from '@tessera/sdk/kinds';
 
 import type { Grants } from '@tessera/sdk';
 
@@ -238,8 +239,9 @@ export interface Tool extends ToolContribution {
   version: string;
 }
 
-export type PluginKind = 'tool' | 'model-provider' | 'node' | 'vector-store' | 'document-loader';
-export const PLUGIN_KINDS: PluginKind[] = ['tool', 'model-provider', 'node', 'vector-store', 'document-loader'];
+/** The contribution kinds come from the SDK (one table for kernel, plugins and console). */
+export type PluginKind = ContributionKind;
+export { CONTRIBUTION_KINDS as PLUGIN_KINDS } from '@tessera/sdk/kinds';
 
 export interface MarketplaceItem {
   name: string;

@@ -1,16 +1,9 @@
-import type { Contributions, PluginKind } from '@/api/types';
+import { MANIFEST_LIST_KINDS, type ContributionKind } from '@tessera/sdk/kinds';
+import type { Contributions } from '@/api/types';
 
-const GROUP_KINDS: Record<string, PluginKind> = {
-  tools: 'tool',
-  modelProviders: 'model-provider',
-  nodes: 'node',
-  vectorStores: 'vector-store',
-  documentLoaders: 'document-loader',
-};
-
-/** The kinds of what a manifest contributes (`tools` → `tool`, …). */
-export function kindsOf(contributes: Contributions): PluginKind[] {
-  return Object.entries(GROUP_KINDS)
-    .filter(([group]) => Array.isArray(contributes[group]) && (contributes[group] as unknown[]).length > 0)
+/** The kinds of what a manifest contributes (`tools` → `tool`, …), from the SDK's table. */
+export function kindsOf(contributes: Contributions): ContributionKind[] {
+  return Object.entries(MANIFEST_LIST_KINDS)
+    .filter(([list]) => Array.isArray(contributes[list]) && (contributes[list] as unknown[]).length > 0)
     .map(([, kind]) => kind);
 }
