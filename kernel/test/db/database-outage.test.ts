@@ -4,6 +4,8 @@ import { pino } from 'pino';
 import { describeWith, TEST_DATABASE_URL } from '../support/env.js';
 import { setupOwner, startKernel, type ApiResponse, type TestKernel } from '../support/kernel.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { sourcesOf } from '../support/readiness.js';
+import { checkReadiness } from '../../src/boot/readiness.js';
 
 /** Fails instead of waiting past `ms` (the outage itself lasts as long as the test wants). */
 async function within<T>(ms: number, call: Promise<T>): Promise<{ value: T; elapsedMs: number }> {
@@ -61,6 +63,17 @@ describeWith('postgres', 'PostgreSQL unreachable, packets dropped (issue #14)', 
     console.log(`      time to 503 while black-holed: ${first.elapsedMs} ms, then ${second.elapsedMs} ms`);
     expect(first.elapsedMs).to.be.below(5_500);
     expect(second.elapsedMs).to.be.below(5_500);
+    // Readiness answers within its per-check time-out (1 s) however long the outage lasts.
+    const ready = await within(3_000, checkReadiness(sourcesOf(t.kernel)));
+    console.log(`      readiness while black-holed: ${ready.elapsedMs} ms`);
+    expect(ready.elapsedMs).to.be.below(1_500);
+    expect(ready.value.ok).to.equal(false);
+    expect(ready.value.checks.database).to.equal('unreachable: timed out after 1000 ms');
+    // /ready as wired today (boot/health.ts) is bounded by the statement time-outs; with checkReadiness wired, by 1 s.
+    const route = await within(15_000, t.api('GET', '/ready'));
+    console.log(`      GET /ready while black-holed: ${route.elapsedMs} ms`);
+    expect(route.value.status).to.equal(503);
+    expect(route.elapsedMs).to.be.below(10_000);
     // The driver's words go to the log only.
     expect(logged.join('')).to.match(/request failed/);
 
