@@ -7,6 +7,8 @@ import type { ApiKey, App, AppMode, Conversation, DailyStat, Message, ModelConfi
 export const useAppsStore = defineStore('apps', () => {
   const page = ref<Page<App> | null>(null);
   const current = ref<App | null>(null);
+  /** The builder's form differs from the saved draft (set by the Configure tab; Publish serves only what is saved). */
+  const draftDirty = ref(false);
 
   async function list(query: { page?: number; limit?: number; mode?: AppMode | ''; name?: string } = {}) {
     page.value = await api.get<Page<App>>('/apps', { page: query.page ?? 1, limit: query.limit ?? 30, mode: query.mode, name: query.name });
@@ -64,5 +66,5 @@ export const useAppsStore = defineStore('apps', () => {
   }
   const exportDsl = async (id: string) => (await api.get<{ data: string }>(`/apps/${seg(id)}/export`)).data;
 
-  return { page, current, list, create, load, update, saveConfig, publish, versions, copy, remove, setApiEnabled, apiKeys, createKey, revokeKey, conversations, messages, statistics, importDsl, exportDsl };
+  return { page, current, draftDirty, list, create, load, update, saveConfig, publish, versions, copy, remove, setApiEnabled, apiKeys, createKey, revokeKey, conversations, messages, statistics, importDsl, exportDsl };
 });
