@@ -8,13 +8,14 @@ export const databaseModule = defineModule({
   name: 'database',
   deps: {},
   provides: { db: DatabaseRef },
-  async start(_deps, { config, options }) {
+  async start(_deps, { config, options, logger }) {
     const schema = options.databaseSchema ?? config.databaseSchema;
     const db = await openDatabase({
       databaseUrl: config.databaseUrl,
       pgliteDir: join(config.dataDir, 'db'),
       ...(options.pgliteTemplateDir ? { templateDir: options.pgliteTemplateDir } : {}),
       ...(schema ? { schema } : {}),
+      logger, // knex's own warnings (each failed attempt to connect) as log lines, not console text
     });
     return { db };
   },
