@@ -8,7 +8,7 @@ import { parse } from '../http/validate.js';
 import type { ApiKeys } from '../identity/api-keys.js';
 import { appView, type Apps, RUNNABLE_MODES } from './apps.js';
 import { startRun, type StartRunDeps } from '../runs/start-run.js';
-import { respond, responseMode } from '../service-api/respond.js';
+import { messageRequest, respond, responseMode } from '../service-api/respond.js';
 
 const Icon = {
   icon: Type.Optional(Type.String({ maxLength: 255 })),
@@ -113,15 +113,7 @@ export function registerAppRoutes(console: Router, deps: AppRouteDeps): void {
     const mode = responseMode(input.response_mode);
     const run = await startRun(deps.runs, {
       runnable,
-      request: {
-        endpoint,
-        query: typeof input.query === 'string' ? input.query : '',
-        inputs: input.inputs,
-        conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
-        files: input.files,
-        autoGenerateName: input.auto_generate_name !== false,
-        source: 'console',
-      },
+      request: messageRequest(input, endpoint, 'console'),
       owner: { kind: 'account', id: authOf(ctx).accountId },
     });
     await respond(ctx, run, mode, deps.tracker);

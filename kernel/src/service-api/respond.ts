@@ -4,6 +4,7 @@ import type { ConnectionTracker } from '../http/connections.js';
 import { openSse } from '../http/sse.js';
 import { isAnswerDelta, type MessageEndEvent, type RunEvent } from '../runs/run-events.js';
 import type { StartedRun } from '../runs/start-run.js';
+import type { RunRequest } from '../runs/runner.js';
 
 export type ResponseMode = 'blocking' | 'streaming';
 
@@ -11,6 +12,19 @@ export function responseMode(value: unknown): ResponseMode {
   if (value === undefined || value === null || value === '') return 'blocking';
   if (value !== 'blocking' && value !== 'streaming') throw new InputError('response_mode must be "blocking" or "streaming".', 'response_mode');
   return value;
+}
+
+/** A chat or completion message request in Dify's body shape (Service API and console preview alike). */
+export function messageRequest(input: Record<string, unknown>, endpoint: 'chat' | 'completion', source: 'api' | 'console'): Omit<RunRequest, 'owner'> {
+  return {
+    endpoint,
+    query: typeof input.query === 'string' ? input.query : '',
+    inputs: input.inputs,
+    conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
+    files: input.files,
+    autoGenerateName: input.auto_generate_name !== false,
+    source,
+  };
 }
 
 /** What a blocking call answers: the stream's events folded into one message. */

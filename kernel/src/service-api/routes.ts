@@ -9,7 +9,7 @@ import { parametersView } from '../apps/config.js';
 import type { Conversations } from '../conversations/conversations.js';
 import type { Files } from '../files/files.js';
 import { startRun, type StartRunDeps } from '../runs/start-run.js';
-import { respond, responseMode } from './respond.js';
+import { messageRequest, respond, responseMode } from './respond.js';
 
 export interface ServiceRouteDeps {
   readonly apps: Apps;
@@ -42,15 +42,7 @@ export function registerServiceRoutes(service: Router, deps: ServiceRouteDeps): 
     const caller = callerOf(ctx);
     const run = await startRun(deps.runs, {
       runnable,
-      request: {
-        endpoint,
-        query: typeof input.query === 'string' ? input.query : '',
-        inputs: input.inputs,
-        conversationId: typeof input.conversation_id === 'string' && input.conversation_id !== '' ? input.conversation_id : undefined,
-        files: input.files,
-        autoGenerateName: input.auto_generate_name !== false,
-        source: 'api',
-      },
+      request: messageRequest(input, endpoint, 'api'),
       owner: () => ownerOf(ctx, conversations, user),
       limits: { keyId: caller.keyId, keyConcurrency: deps.keyConcurrency },
     });
