@@ -97,7 +97,7 @@ export function createKernel(options: KernelOptions): Kernel {
     const address = server?.address() as AddressInfo | null | undefined;
     return address ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}` : '';
   };
-  const ready = () => readiness(registry, started);
+  const ready = () => readiness(registry, started, logger);
 
   addModules(lifecycle, modules, registry, { config, logger, options, url });
   if (options.http !== false) {

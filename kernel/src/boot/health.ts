@@ -1,53 +1,25 @@
-import { migrationStatus } from '../db/database.js';
 import type { HttpApp } from '../http/app.js';
 import { DatabaseRef, EventBusRef, MarketplaceRef, PackagesRef, PluginHostRef, QueueRef } from '../services.js';
+import type { Logger } from '../logger.js';
 import type { ServiceRegistry } from './module.js';
+import { checkReadiness, type Readiness } from './readiness.js';
 
-export interface Readiness {
-  ok: boolean;
-  checks: Record<string, string>;
-}
+export type { Readiness } from './readiness.js';
 
-/** What `/ready` reports: boot finished, database and migrations, events, jobs, marketplace, plugins. */
-export async function readiness(registry: ServiceRegistry, started: boolean): Promise<Readiness> {
-  const checks: Record<string, string> = {};
-  let ok = started;
-  checks.boot = started ? 'ok' : 'starting';
-  const db = registry.find(DatabaseRef);
-  try {
-    if (!db) throw new Error('not open');
-    await db.knex.raw('select 1');
-    checks.database = 'ok';
-    const status = await migrationStatus(db.knex);
-    checks.migrations = status.pending.length === 0 ? 'ok' : `pending: ${status.pending.join(', ')}`;
-    ok &&= status.pending.length === 0;
-  } catch (error) {
-    ok = false;
-    checks.database = `unreachable: ${(error as Error).message}`;
-  }
-  for (const [name, service] of [['events', registry.find(EventBusRef)], ['jobs', registry.find(QueueRef)]] as const) {
-    if (!service) continue;
-    const health = await service.health();
-    checks[name] = health.ok ? `ok (${health.detail})` : health.detail;
-    ok &&= health.ok;
-  }
-  const marketplace = registry.find(MarketplaceRef);
-  if (marketplace) checks.marketplace = marketplace.status();
-  const host = registry.find(PluginHostRef);
-  const packages = registry.find(PackagesRef);
-  if (host && packages) {
-    try {
-      const installed = (await packages.latest()).length;
-      checks.plugins = `ok (${installed} installed, ${host.activeIsolates} running)`;
-    } catch (error) {
-      ok = false;
-      checks.plugins = `unavailable: ${(error as Error).message}`;
-    }
-  } else {
-    ok = false;
-    checks.plugins = 'not loaded';
-  }
-  return { ok, checks };
+/** What `/ready` reports, from the started services; every check under its own time-out (boot/readiness.ts). */
+export function readiness(registry: ServiceRegistry, started: boolean, logger: Logger): Promise<Readiness> {
+  return checkReadiness(
+    {
+      started,
+      db: registry.find(DatabaseRef),
+      events: registry.find(EventBusRef),
+      queue: registry.find(QueueRef),
+      marketplace: registry.find(MarketplaceRef),
+      packages: registry.find(PackagesRef),
+      pluginHost: registry.find(PluginHostRef),
+    },
+    { logger },
+  );
 }
 
 export function registerHealthRoutes(http: HttpApp, ready: () => Promise<Readiness>): void {
