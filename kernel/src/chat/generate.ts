@@ -261,6 +261,19 @@ export function appError(error: unknown): TesseraError {
       case 'plugin_not_supported':
       case 'plugin_not_found':
         return new TesseraError(400, 'model_currently_not_support', `The model is not available: ${message}`);
+      // #14: network, time-out and plugin-runtime failures carry driver text (hosts, ports, `read ECONNRESET`):
+      // the end user gets a coded, human message; the detail stays in the log (the caller logs `caught`).
+      case 'plugin_upstream_error':
+      case 'plugin_bad_output':
+        return new TesseraError(502, 'provider_connection_error', 'The model provider could not be reached or broke off the answer. Please try again.');
+      case 'plugin_timeout':
+        return new TesseraError(504, 'provider_timeout', 'The model provider did not answer in time. Please try again.');
+      case 'plugin_crashed':
+      case 'plugin_out_of_memory':
+      case 'plugin_invalid_definition':
+      case 'plugin_internal_error':
+      case 'plugin_cancelled':
+        return new TesseraError(502, 'provider_connection_error', 'The model provider failed while answering. Please try again.');
       default:
         return new TesseraError(400, 'completion_request_error', message);
     }

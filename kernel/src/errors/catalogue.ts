@@ -109,6 +109,8 @@ const MODELS = {
   provider_not_initialize: { status: 400, dify: true, description: 'The app\'s model provider is not set up: no (valid) credentials, or no plugin provides it. Configure it under Settings → Model providers.' },
   provider_quota_exceeded: { status: 400, dify: true, description: 'The provider\'s quota or account balance is used up.' },
   model_currently_not_support: { status: 400, dify: true, description: 'The model is not available from its provider (unknown model, or an operation the provider does not support).' },
+  provider_connection_error: { status: 502, description: 'The model provider could not be reached, broke off the stream, or its plugin failed mid-answer (#14: the driver\'s words go to the log, not to the user). Retry later.' },
+  provider_timeout: { status: 504, description: 'The model provider did not answer in time. Retry later.' },
   completion_request_error: { status: 400, dify: true, description: 'The model provider refused or failed the request; its message is passed on.' },
   rate_limit_error: { status: 429, dify: true, description: 'The model provider is rate limiting. Retry later.' },
   provider_not_support_speech_to_text: { status: 400, dify: true, description: 'No speech-to-text model is available for this app.' },

@@ -80,7 +80,10 @@ export async function respond(ctx: Context, run: StartedRun, mode: ResponseMode,
         sse.send(event);
       }
     } catch (error) {
-      sse.send({ event: 'error', task_id: prepared.taskId, message_id: prepared.messageId, status: 500, code: 'internal_server_error', message: (error as Error).message });
+      // #14: a coded, human message to the client; the driver's words (e.g. `read ECONNRESET`, a database name) to the log only.
+      ctx.app.emit('error', error, ctx);
+      const coded = error instanceof TesseraError && error.status < 500 ? error : new TesseraError(500, 'internal_server_error', 'The server encountered an internal error.');
+      sse.send({ event: 'error', task_id: prepared.taskId, message_id: prepared.messageId, status: coded.status, code: coded.code, message: coded.message });
     } finally {
       run.release();
       sse.close();
