@@ -117,9 +117,10 @@ export const CONSOLE_ROUTE_POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /apps/imports': 'apps.edit',
   'POST /apps/imports/:import_id/confirm': 'apps.edit',
   'GET /apps/:app_id/export': 'apps.edit',
-  'GET /apps/:app_id/conversations': 'apps.view',
-  'GET /apps/:app_id/conversations/:conversation_id/messages': 'apps.view',
-  'GET /apps/:app_id/messages': 'apps.view',
+  // Logs (every end user's conversations) are the editors', as the console guide says (issue #14).
+  'GET /apps/:app_id/conversations': 'apps.edit',
+  'GET /apps/:app_id/conversations/:conversation_id/messages': 'apps.edit',
+  'GET /apps/:app_id/messages': 'apps.edit',
   'POST /apps/:app_id/feedbacks': 'apps.edit',
   'GET /apps/:app_id/statistics': 'apps.view',
   'GET /apps/:app_id/annotations': 'apps.view',

@@ -208,12 +208,16 @@ describe('console logs and statistics of an app', function () {
     expect((await t.api('GET', `/console/api/apps/${app.id}/statistics?start=${now()}&end=${now() - DAY}`, { token })).status).to.equal(400);
   });
 
-  it('lets members who can view apps read logs, and only editors give feedback; an unknown app is 404', async () => {
+  it('keeps logs for editors (a normal member sees statistics, not conversations), and only editors give feedback; an unknown app is 404', async () => {
     const s = await seed();
     const normal = await addMember(t.api, token, 'viewer@example.com', 'normal');
-    expect((await logs('', normal.token)).status).to.equal(200);
+    // Issue #14: a normal member read every conversation; the console guide gives logs to editors.
+    expect((await logs('', normal.token)).status).to.equal(403);
     expect((await t.api('GET', `/console/api/apps/${app.id}/statistics`, { token: normal.token })).status).to.equal(200);
-    expect((await t.api('GET', `/console/api/apps/${app.id}/conversations/${s.a}/messages`, { token: normal.token })).status).to.equal(200);
+    expect((await t.api('GET', `/console/api/apps/${app.id}/conversations/${s.a}/messages`, { token: normal.token })).status).to.equal(403);
+    expect((await t.api('GET', `/console/api/apps/${app.id}/messages`, { token: normal.token })).status).to.equal(403);
+    const editor = await addMember(t.api, token, 'editor@example.com', 'editor');
+    expect((await logs('', editor.token)).status).to.equal(200);
     const denied = await t.api('POST', `/console/api/apps/${app.id}/feedbacks`, { token: normal.token, body: { message_id: s.a1, rating: 'like' } });
     expect(denied.status).to.equal(403);
     expect(denied.body.code).to.equal('no_permission');
