@@ -14,12 +14,14 @@ const SUGGEST_PROMPT = 'Given the exchange below, suggest the three most likely 
  */
 export class Assistant {
   private readonly pending = new Set<Promise<unknown>>();
+  /** Aborted at shutdown (#14): background naming must not outlive the drain deadline. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly runtime: ModelRuntime, private readonly knex: Knex, private readonly logger: Logger) {}
 
   private async ask(runnable: RunnableApp, system: string, user: string, maxTokens: number): Promise<string> {
     const { provider, name } = runnable.config.model;
-    const reply = await collectChat(this.runtime.chat(runnable.app.workspace_id, provider, { model: name, messages: [{ role: 'system', content: system }, { role: 'user', content: user }], max_tokens: maxTokens, temperature: 0.2 }, { timeoutMs: 20_000, retries: 1 }));
+    const reply = await collectChat(this.runtime.chat(runnable.app.workspace_id, provider, { model: name, messages: [{ role: 'system', content: system }, { role: 'user', content: user }], max_tokens: maxTokens, temperature: 0.2 }, { timeoutMs: 20_000, retries: 1, signal: this.stopping.signal }));
     return typeof reply.message.content === 'string' ? reply.message.content.trim() : '';
   }
 
@@ -44,8 +46,9 @@ export class Assistant {
     this.pending.add(work);
   }
 
-  /** Waits for background naming to finish (shutdown). */
+  /** Shutdown: aborts background naming's model calls (each then stores its fallback name), and waits for them to settle. */
   async drain(): Promise<void> {
+    this.stopping.abort(new Error('server shutting down'));
     await Promise.allSettled([...this.pending]);
   }
 

@@ -141,7 +141,7 @@ export class Generator implements AppRunner<Prepared> {
       if (signal.aborted) {
         status = 'stopped';
         thoughts = [...streamedThoughts.values()];
-        error = signal.reason instanceof StoppedError ? null : 'client disconnected';
+        error = signal.reason instanceof StoppedError ? null : isShutdown(signal.reason) ? 'server shutting down' : 'client disconnected';
       } else {
         const mapped = appError(caught);
         status = 'error';
@@ -156,6 +156,11 @@ export class Generator implements AppRunner<Prepared> {
     const latency = elapsed(started);
     const metadata = { ...extraMetadata, usage: await this.usageView(app.workspace_id, config.model.provider, config.model.name, usage, latency), retriever_resources: [] as unknown[] };
     await this.store(prepared, { answer, usage, latency, status, error, thoughts, metadata });
+    if (status === 'stopped' && isShutdown(signal.reason)) {
+      // #14: the shutdown deadline ended this run: the client learns why, with a code, and the stream closes.
+      yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: 503, code: 'server_shutting_down', message: 'The server is shutting down. The answer so far was saved; please try again.' };
+      return;
+    }
     if (conversation?.isNew && request.autoGenerateName && query) this.deps.hooks?.nameConversation?.(runnable, conversation.id, query);
     yield { event: 'message_end', ...base, metadata, ...(files.length ? { files: storedFiles(files) } : {}) };
   }
@@ -241,6 +246,11 @@ function defaultName(request: RunRequest): string {
 }
 
 /** Model runtime failures in the Service API's vocabulary. */
+/** True for the reason a stream's signal carries when the server's shutdown deadline passed (http/sse.ts). */
+function isShutdown(reason: unknown): boolean {
+  return reason instanceof TesseraError && reason.code === 'server_shutting_down';
+}
+
 export function appError(error: unknown): TesseraError {
   if (error instanceof StoppedError) return new TesseraError(400, 'task_stopped', 'The task was stopped.');
   const code = (error as { code?: string }).code;

@@ -111,6 +111,7 @@ const MODELS = {
   model_currently_not_support: { status: 400, dify: true, description: 'The model is not available from its provider (unknown model, or an operation the provider does not support).' },
   provider_connection_error: { status: 502, description: 'The model provider could not be reached, broke off the stream, or its plugin failed mid-answer (#14: the driver\'s words go to the log, not to the user). Retry later.' },
   provider_timeout: { status: 504, description: 'The model provider did not answer in time. Retry later.' },
+  server_shutting_down: { status: 503, description: 'The server is shutting down: a stream still open at the drain deadline ends with this event; its answer so far is stored as `stopped`. Retry (on another instance, or after the restart).' },
   completion_request_error: { status: 400, dify: true, description: 'The model provider refused or failed the request; its message is passed on.' },
   rate_limit_error: { status: 429, dify: true, description: 'The model provider is rate limiting. Retry later.' },
   provider_not_support_speech_to_text: { status: 400, dify: true, description: 'No speech-to-text model is available for this app.' },

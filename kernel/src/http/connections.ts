@@ -70,7 +70,7 @@ export class ConnectionTracker {
     if (outcome === 'deadline') {
       // Ended streams get a moment to flush their last frame before sockets are cut.
       for (const end of [...this.streams]) end();
-      await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+      await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 900).unref())]);
     }
     server.closeAllConnections();
     await closed;

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { ConnectionTracker } from './connections.js';
+import { TesseraError } from '../errors.js';
 
 /** An open `text/event-stream` response. */
 export interface SseStream {
@@ -13,6 +14,14 @@ export interface SseStream {
   /** Aborted when the client disconnects or the server shuts down. */
   readonly signal: AbortSignal;
   readonly closed: boolean;
+}
+
+/** How long a stream ended by the shutdown deadline may take to send its last event (the drain waits this long at most). */
+export const SHUTDOWN_GRACE_MS = 750;
+
+/** The reason a stream's signal carries when the shutdown deadline passes: producers end with it as their last event. */
+export function shuttingDown(): TesseraError {
+  return new TesseraError(503, 'server_shutting_down', 'server shutting down');
 }
 
 const PING_FRAME = 'event: ping\n\n';
@@ -51,8 +60,9 @@ export function openSse(ctx: Context, tracker: ConnectionTracker, pingMs = 10_00
     body.end();
   };
   const untrack = tracker.trackStream(() => {
-    controller.abort(new Error('server shutting down'));
-    close();
+    // #14: the producer gets a moment to store its partial answer and send its final event, then the stream is cut.
+    controller.abort(shuttingDown());
+    setTimeout(close, SHUTDOWN_GRACE_MS).unref();
   });
   ctx.res.on('close', () => {
     if (!closed) controller.abort(new Error('client disconnected'));
