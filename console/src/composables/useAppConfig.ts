@@ -5,6 +5,19 @@ export function promptVariables(prompt: string): string[] {
   return [...new Set([...prompt.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)].map((m) => m[1]!))];
 }
 
+/**
+ * `text` with each `{{name}}` replaced by its input's value (Dify fills the opening statement so);
+ * a placeholder whose input is still empty stays as written, so the reader sees what is missing.
+ */
+export function fillVariables(text: string, inputs: Record<string, unknown>): string {
+  return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (placeholder, name: string) => (isEmpty(inputs[name]) ? placeholder : String(inputs[name])));
+}
+
+/** An input with no value: what a required field may not be when a message is sent. */
+export function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && !value.trim());
+}
+
 /** Variables used in the prompt that the input form does not define yet (`query` is built in for completion apps). */
 export function missingVariables(config: ModelConfig, mode: string): string[] {
   const defined = new Set((config.user_input_form ?? []).map((i) => Object.values(i)[0]!.variable));
