@@ -101,6 +101,8 @@ export class Annotations {
     deps.events.on('cache.invalidate', ({ scope, key }) => {
       if (scope === 'annotations') this.indexes.delete(key);
     });
+    // An invalidation may have been missed (Redis unreachable): start again (each index still lives a minute at most).
+    deps.events.onMissed(() => this.indexes.clear());
   }
 
   async list(appId: string, options: { page: number; limit: number; keyword?: string | undefined }) {
@@ -316,6 +318,6 @@ export class Annotations {
 
   private async invalidate(appId: string): Promise<void> {
     this.indexes.delete(appId);
-    await this.deps.events.publish('cache.invalidate', { scope: 'annotations', key: appId });
+    await this.deps.events.notify('cache.invalidate', { scope: 'annotations', key: appId });
   }
 }

@@ -67,6 +67,8 @@ export class Apps {
     events.on('cache.invalidate', ({ scope, key }) => {
       if (scope === 'app') this.runnable.delete(key);
     });
+    // Events may have been missed (Redis unreachable): forget all, and ask the database until the bus hears again.
+    events.onMissed(() => this.runnable.clear());
   }
 
   async create(workspaceId: string, input: AppDetails & { name: string; mode: AppMode; model_config?: unknown }, createdBy: string | null) {
@@ -196,7 +198,7 @@ export class Apps {
   /** The app as the Service API runs it, cached; undefined if it is gone. */
   async runnableById(appId: string): Promise<RunnableApp<AppConfig | null> | undefined> {
     const hit = this.runnable.get(appId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value.catch(() => undefined);
+    if (hit && Date.now() - hit.at < CACHE_MS && this.events.listening) return hit.value.catch(() => undefined);
     const value = (async () => {
       const app = await this.rows.query().findById(appId);
       if (!app) throw new NotFoundError('App not found.', 'app_not_found');
@@ -218,7 +220,8 @@ export class Apps {
 
   private async invalidate(appId: string): Promise<void> {
     this.runnable.delete(appId);
-    await this.events.publish('cache.invalidate', { scope: 'app', key: appId });
+    // Called after the change is committed: it is reported as done even if Redis cannot take the event now (it is re-sent).
+    await this.events.notify('cache.invalidate', { scope: 'app', key: appId });
   }
 }
 

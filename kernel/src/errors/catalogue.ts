@@ -37,7 +37,7 @@ const REQUESTS = {
   internal_server_error: { status: 500, dify: true, description: 'A fault in the kernel. It is logged with the request id (`X-Request-Id`); quote it when reporting.' },
   service_unavailable: { status: 503, description: 'A service the request needs is unavailable (the default of `UnavailableError`; most have a code of their own). Retry shortly.' },
   database_unavailable: { status: 503, description: 'The database is down or not answering in time. Retry shortly; operators see the driver\'s error in the log.' },
-  redis_unavailable: { status: 503, description: 'The Redis that holds the login throttle is unreachable (only with REDIS_URL). Retry shortly.' },
+  redis_unavailable: { status: 503, description: 'Scaled out (REDIS_URL): Redis is unreachable and the request needs it — signing in (its brute-force limits), a run of an app with request limits, stopping a task that runs on another process. Answered within about a second; retry shortly. Changes committed to the database are still answered as done.' },
 } as const satisfies Specs;
 
 const IDENTITY = {
@@ -77,6 +77,7 @@ const IDENTITY = {
 
 const APPS = {
   app_not_found: { status: 404, description: 'No such app in this workspace (or the id is not a UUID).' },
+  import_failed: { status: 400, description: 'A DSL import (`POST /apps/imports`, `…/confirm`) failed: invalid YAML, not an app DSL, a mode this build cannot import, a config the app checks reject, an expired or unknown pending import. The body keeps Dify\'s fields (`status: "failed"`, `error`) beside `code` and `message`; `error` says what is wrong (for YAML, with line and column).' },
   app_mode_not_supported: { status: 400, description: 'Apps of this mode cannot be exported (or imported) by this build yet (workflow and advanced-chat apps).' },
   app_unavailable: { status: 400, otherStatuses: [403], dify: true, description: '400: the app cannot run: not published, no model set, or a mode this install cannot run. 403 (Service API): the key\'s app no longer exists or is disabled. Publish or fix the app\'s configuration.' },
   not_chat_app: { status: 400, dify: true, description: 'The endpoint is for chat apps; this app is not one. Use the route matching the app\'s mode.' },

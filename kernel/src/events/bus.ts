@@ -27,7 +27,24 @@ type Listeners<E extends EventMap<E>> = { [K in keyof E]: (payload: E[K]) => voi
 export interface EventBus<E extends EventMap<E> = KernelEvents> {
   readonly kind: 'memory' | 'redis';
   on<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void;
+  /** Delivers at once here and to every other process; with Redis, rejects with 503 redis_unavailable (within about a second) when they cannot be told. */
   publish<K extends keyof E & string>(event: K, payload: E[K]): Promise<void>;
+  /**
+   * For what follows a committed change (a cache invalidation): delivers at once
+   * here, then to the other processes; never rejects. With Redis it resolves once
+   * Redis took the event or after about a second, and an event Redis did not take
+   * is kept and sent again once Redis answers (issue #14: the change is committed,
+   * so the request must not fail, and the invalidation must not be lost).
+   */
+  notify<K extends keyof E & string>(event: K, payload: E[K]): Promise<void>;
+  /**
+   * Whether this process is known to hear the other processes' events now (always
+   * in memory). While false, a cache kept fresh by `cache.invalidate` must not answer
+   * from memory: an invalidation may be missed.
+   */
+  readonly listening: boolean;
+  /** Calls `listener` when events may have been missed — the subscription dropped, or came back — so caches drop what those would have invalidated. */
+  onMissed(listener: () => void): () => void;
   /** Receives what is published to `topic` from any process until the returned function is called. */
   subscribe(topic: string, listener: (message: unknown) => void): Promise<() => Promise<void>>;
   publishTopic(topic: string, message: unknown): Promise<void>;
@@ -39,6 +56,7 @@ export class MemoryBus<E extends EventMap<E> = KernelEvents> implements EventBus
   readonly kind: 'memory' | 'redis' = 'memory';
   protected readonly emitter = new TypedEmitter<Listeners<E>>();
   protected readonly topics = new Map<string, Set<(message: unknown) => void>>();
+  protected readonly missed = new Set<() => void>();
 
   constructor() {
     this.emitter.setMaxListeners(0);
@@ -51,6 +69,19 @@ export class MemoryBus<E extends EventMap<E> = KernelEvents> implements EventBus
 
   async publish<K extends keyof E & string>(event: K, payload: E[K]): Promise<void> {
     this.deliver(event, payload);
+  }
+
+  notify<K extends keyof E & string>(event: K, payload: E[K]): Promise<void> {
+    return this.publish(event, payload);
+  }
+
+  get listening(): boolean {
+    return true;
+  }
+
+  onMissed(listener: () => void): () => void {
+    this.missed.add(listener);
+    return () => void this.missed.delete(listener);
   }
 
   async subscribe(topic: string, listener: (message: unknown) => void): Promise<() => Promise<void>> {
@@ -74,6 +105,7 @@ export class MemoryBus<E extends EventMap<E> = KernelEvents> implements EventBus
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
     this.topics.clear();
+    this.missed.clear();
   }
 
   protected deliver(event: string, payload: unknown): void {

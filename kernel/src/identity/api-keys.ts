@@ -19,7 +19,11 @@ export interface ApiCaller {
 const PREFIX: Record<ApiKeyType, string> = { app: 'app-', dataset: 'dataset-' };
 /** Cap per owner, as in Dify, so a leaked console session cannot mint keys without bound. */
 const MAX_KEYS = 10;
-/** How long a resolved key is trusted without asking the database; a revoke drops it at once, in every process. */
+/**
+ * How long a resolved key is trusted without asking the database. A revoke drops it at
+ * once in every process that hears the event bus; one that may have missed it (Redis
+ * unreachable) drops its cache and asks the database until it hears again (issue #14).
+ */
 const CACHE_MS = 10_000;
 const CACHE_SIZE = 10_000;
 
@@ -41,6 +45,7 @@ export class ApiKeys {
       // A deleted app takes its keys with it.
       else if (scope === 'app') this.forget((c) => c.appId === key);
     });
+    events?.onMissed(() => this.resolved.clear());
   }
 
   async create(workspaceId: string, type: ApiKeyType, appId: string | null, createdBy: string | null) {
@@ -69,7 +74,8 @@ export class ApiKeys {
     const deleted = await this.models.ApiKey.query().delete().where({ id: keyId, workspace_id: workspaceId, type, app_id: appId });
     if (deleted === 0) throw new NotFoundError('API key not found.', 'api_key_not_found');
     this.forget((c) => c.keyId === keyId);
-    await this.events?.publish('cache.invalidate', { scope: 'api_key', key: keyId });
+    // The key is gone from the database: the revoke stands even if Redis cannot tell the others now.
+    await this.events?.notify('cache.invalidate', { scope: 'api_key', key: keyId });
   }
 
   private forget(match: (caller: ApiCaller) => boolean): void {
@@ -83,7 +89,7 @@ export class ApiKeys {
     const hash = hashToken(token);
     const now = Date.now();
     const hit = this.resolved.get(hash);
-    if (hit && now - hit.at < CACHE_MS) {
+    if (hit && now - hit.at < CACHE_MS && (this.events?.listening ?? true)) {
       this.touch(hit.caller.keyId, hit, now);
       return hit.caller;
     }

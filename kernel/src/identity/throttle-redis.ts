@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { UnavailableError } from '../errors.js';
+import { FAIL_FAST_OPTIONS, redisUnavailable } from '../events/redis-errors.js';
 import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
 
 /*
@@ -72,8 +72,8 @@ export class RedisThrottleStore implements ThrottleStore {
   static async connect(url: string, prefix: string): Promise<RedisThrottleStore> {
     const { Redis } = await import('ioredis');
     // While Redis is unreachable, commands fail at once (no offline queue) or within
-    // two seconds, and the caller gets 503 redis_unavailable instead of a long wait and a 500.
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, enableOfflineQueue: false, commandTimeout: 2000 });
+    // a second, and the caller gets 503 redis_unavailable instead of a long wait and a 500.
+    const redis = new Redis(url, FAIL_FAST_OPTIONS);
     redis.on('error', () => undefined); // reported per request, as redis_unavailable
     redis.defineCommand('throttleTake', { lua: TAKE });
     redis.defineCommand('throttleRefund', { lua: REFUND });
@@ -90,7 +90,7 @@ export class RedisThrottleStore implements ThrottleStore {
     try {
       return await command();
     } catch (error) {
-      throw new UnavailableError(`The login throttle's Redis is unavailable: ${(error as Error).message}`, 'redis_unavailable');
+      throw redisUnavailable('Signing in is not possible right now', error);
     }
   }
 

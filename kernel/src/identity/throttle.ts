@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { LoginThrottleConfig } from '../boot/config.js';
 import { type ErrorCode, TooManyRequestsError } from '../errors.js';
 import { randomToken } from '../security/tokens.js';
+import { RedisThrottleStore } from './throttle-redis.js';
 import { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
 
 export { BUCKET_TTL_MS, type StoreBucket, type ThrottleStore } from './throttle-store.js';
@@ -252,7 +253,9 @@ export class Throttle {
 
 /** A throttle for the kernel's configuration: Redis-backed when REDIS_URL is set. */
 export async function createThrottle(options: LoginThrottleConfig, redis?: { url: string; prefix: string }): Promise<Throttle> {
-  // The Redis store (and ioredis) is loaded only when REDIS_URL asks for it.
-  const store = redis ? await (await import('./throttle-redis.js')).RedisThrottleStore.connect(redis.url, redis.prefix) : new MemoryThrottleStore();
+  // ioredis is loaded only when REDIS_URL asks for it (RedisThrottleStore.connect imports it). The store
+  // itself is imported statically: its redis_unavailable must be the kernel's own TesseraError class,
+  // which a second module instance (a dynamic import under the test loader) is not.
+  const store = redis ? await RedisThrottleStore.connect(redis.url, redis.prefix) : new MemoryThrottleStore();
   return new Throttle(store, options);
 }

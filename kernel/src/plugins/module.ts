@@ -17,7 +17,7 @@ export const pluginsModule = defineModule({
   async start({ db, events }, { config, logger }, later) {
     const secrets = new SecretBox(config.secretKey, 'plugin-secrets');
     // Every process hears of a new package (its bundle is in the database), so caches of what is installed refresh.
-    const packages = new PackageStore(db.knex, join(config.dataDir, 'plugins'), (pkg) => void events.publish('plugins.changed', { name: pkg.name, version: pkg.version, action: 'installed' }).catch(() => undefined));
+    const packages = new PackageStore(db.knex, join(config.dataDir, 'plugins'), (pkg) => void events.notify('plugins.changed', { name: pkg.name, version: pkg.version, action: 'installed' }));
     const plugins = new PluginService(db.knex, packages, secrets, events);
     const pluginHost = new PluginHost({
       modelInvoker: later.modelInvoker,
@@ -49,6 +49,7 @@ export const pluginsModule = defineModule({
     const contributions = new Contributions(packages, pluginHost);
     // Another process's install or upgrade changes what is contributed.
     events.on('plugins.changed', () => contributions.invalidate());
+    events.onMissed(() => contributions.invalidate()); // such a change may have been missed (Redis unreachable)
     return { packages, plugins, pluginHost, contributions };
   },
   stop: ({ pluginHost }) => pluginHost.close(),

@@ -208,7 +208,8 @@ export class PluginService {
   }
 
   private changed(name: string, version: string | undefined, action: 'installed' | 'upgraded' | 'rolled-back' | 'uninstalled' | 'enabled' | 'disabled', workspaceId: string) {
-    return this.events.publish('plugins.changed', { name, action, workspaceId, ...(version ? { version } : {}) });
+    // After the committed change: reported as done even if Redis cannot take the event now (it is re-sent).
+    return this.events.notify('plugins.changed', { name, action, workspaceId, ...(version ? { version } : {}) });
   }
 }
 

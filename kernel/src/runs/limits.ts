@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../errors.js';
+import { FAIL_FAST_OPTIONS, redisUnavailable } from '../events/redis-errors.js';
 
 /**
  * Concurrency and rate limits of the Service API. In one process they are
@@ -61,7 +62,9 @@ export class RedisLimiter implements Limiter {
 
   static async connect(url: string, prefix: string): Promise<RedisLimiter> {
     const { Redis } = await import('ioredis');
-    const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+    // While Redis is unreachable a limited request gets 503 redis_unavailable within a second (issue #14: 500 after up to 14 s).
+    const redis = new Redis(url, FAIL_FAST_OPTIONS);
+    redis.on('error', () => undefined); // reported per request, as redis_unavailable
     await redis.connect();
     return new RedisLimiter(redis, prefix);
   }
@@ -71,9 +74,9 @@ export class RedisLimiter implements Limiter {
     const set = `${this.prefix}:active:${key}`;
     const slot = randomUUID();
     const now = Date.now();
-    const [, , count] = (await this.redis.multi().zremrangebyscore(set, 0, now - SLOT_TTL_MS).zadd(set, now, slot).zcard(set).pexpire(set, SLOT_TTL_MS).exec()) ?? [];
+    const [, , count] = (await this.run(() => this.redis.multi().zremrangebyscore(set, 0, now - SLOT_TTL_MS).zadd(set, now, slot).zcard(set).pexpire(set, SLOT_TTL_MS).exec())) ?? [];
     if (Number(count?.[1]) > max) {
-      await this.redis.zrem(set, slot);
+      await this.redis.zrem(set, slot).catch(noop); // else it expires with the set
       throw tooMany(`At most ${max} requests may run at once; please try again later.`);
     }
     let released = false;
@@ -87,11 +90,19 @@ export class RedisLimiter implements Limiter {
   async hit(key: string, rpm: number): Promise<void> {
     if (rpm <= 0) return;
     const counter = `${this.prefix}:rpm:${key}:${Math.floor(Date.now() / 60_000)}`;
-    const [[, count] = []] = ((await this.redis.multi().incr(counter).expire(counter, 61).exec()) ?? []) as Array<[unknown, unknown]>;
+    const [[, count] = []] = ((await this.run(() => this.redis.multi().incr(counter).expire(counter, 61).exec())) ?? []) as Array<[unknown, unknown]>;
     if (Number(count) > rpm) throw tooMany(`The limit is ${rpm} requests per minute.`, secondsLeftInMinute());
   }
 
   async close(): Promise<void> {
     this.redis.disconnect();
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw redisUnavailable("This app's request limits cannot be checked right now", error);
+    }
   }
 }

@@ -31,7 +31,13 @@ export class Tasks {
 
   /** Asks whichever process runs `taskId` to stop it; unknown or finished tasks are ignored, as in Dify. */
   async stop(taskId: string, owner: string): Promise<void> {
-    await this.events.publish('task.stop', { taskId, by: owner });
+    const here = this.running.has(taskId);
+    try {
+      await this.events.publish('task.stop', { taskId, by: owner });
+    } catch (error) {
+      // Redis is unreachable: a task of this process was stopped all the same; another's can only be told over Redis (503).
+      if (!here) throw error;
+    }
   }
 
   get size(): number {
