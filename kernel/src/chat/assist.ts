@@ -46,6 +46,11 @@ export class Assistant {
     this.pending.add(work);
   }
 
+  /** Waits for the background naming started so far, without aborting it (tests, and a worker that must finish it). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
   /** Shutdown: aborts background naming's model calls (each then stores its fallback name), and waits for them to settle. */
   async drain(): Promise<void> {
     this.stopping.abort(new Error('server shutting down'));

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { PluginError, type ChatMessage, type ChatUsage } from '@tessera/sdk';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { InputError, TesseraError } from '../errors.js';
 import { unix } from '../identity/models.js';
 import type { ModelRef } from '../boot/config.js';
 import { priceOf } from '../models/usage.js';
 import type { RunnableApp } from '../apps/apps.js';
 import { formFields } from '../apps/config.js';
-import type { Conversations } from '../conversations/conversations.js';
+import { type Conversations, HEARTBEAT_MS, type MessageRow } from '../conversations/conversations.js';
 import { type Files, type MessageFile, storedFiles } from '../files/files.js';
 import { checkInput, checkOutput, moderateInput } from './moderation.js';
 import { buildMessages, checkInputs, fitMemory } from './prompt.js';
@@ -40,6 +41,18 @@ export interface GeneratorDeps extends TurnDeps {
 }
 
 const MEMORY_TURNS = 50;
+/** How often a streaming answer is checkpointed into its row (when it changed; a heartbeat at least every HEARTBEAT_MS). */
+const CHECKPOINT_MS = 2_000;
+
+interface Outcome {
+  answer: string;
+  usage: ChatUsage;
+  latency: number;
+  status: string;
+  error: string | null;
+  thoughts: AgentThought[];
+  metadata: Record<string, unknown>;
+}
 
 /**
  * Runs one chat or completion message of an app: checks the request, applies
@@ -103,13 +116,36 @@ export class Generator implements AppRunner<Prepared> {
     let status = 'normal';
     let error: string | null = null;
     let extraMetadata: Record<string, unknown> = {};
+    let inputFlagged = false;
     let messages: ChatMessage[] = [];
+    // #14: the row exists from the start of the generation, so a crash leaves it (swept to `error` at the next
+    // start) rather than nothing; the model call need not wait for it, the first event does.
+    const begun = this.begin(prepared);
+    begun.catch(() => {}); // awaited before the first event and before the last write
+    let rowExists = false;
+    const ensureRow = async () => {
+      if (rowExists) return;
+      await begun;
+      rowExists = true;
+    };
+    let checkpointed = '';
+    let checkpointAt = Date.now();
+    const checkpoint = setInterval(() => {
+      if (!rowExists || (answer === checkpointed && Date.now() - checkpointAt < HEARTBEAT_MS - CHECKPOINT_MS)) return;
+      checkpointed = answer;
+      checkpointAt = Date.now();
+      this.deps.conversations.progress(messageId, answer).catch((err: unknown) => this.deps.logger.warn({ err, messageId }, 'checkpointing a generating message failed'));
+    }, CHECKPOINT_MS);
+    checkpoint.unref();
     try {
+      await ensureRow();
       const flagged = await checkInput(this.deps, app.workspace_id, config, inputs, query, abort);
       const annotation = !flagged.flagged && config.annotation_reply.enabled && request.endpoint === 'chat' ? await this.deps.hooks?.annotationReply?.(runnable, query) : undefined;
       if (flagged.flagged || annotation) {
         answer = flagged.flagged ? flagged.presetResponse : annotation!.answer;
         if (annotation) extraMetadata = { annotation_reply: { id: annotation.id, account: { id: app.created_by, name: '' } } };
+        // #14: flagged input goes no further: not into a title, not into the next turn's memory (Conversations.recent).
+        inputFlagged = flagged.flagged;
         yield { event: app.mode === 'agent-chat' ? 'agent_message' : 'message', ...base, answer };
       } else {
         messages = buildMessages(app.mode, config, inputs, query, prepared.history, files);
@@ -138,6 +174,7 @@ export class Generator implements AppRunner<Prepared> {
         }
       }
     } catch (caught) {
+      clearInterval(checkpoint);
       if (signal.aborted) {
         status = 'stopped';
         thoughts = [...streamedThoughts.values()];
@@ -147,57 +184,72 @@ export class Generator implements AppRunner<Prepared> {
         status = 'error';
         error = mapped.message;
         this.deps.logger.warn({ err: caught, appId: app.id, taskId }, 'generation failed');
-        await this.store(prepared, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} });
+        // Best effort: with the database gone the client still hears why (its row is swept at the next start).
+        await this.store(prepared, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} }).catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id, taskId }, 'storing a failed message failed'));
         yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: mapped.status, code: mapped.code, message: mapped.message };
         return;
       }
     }
+    clearInterval(checkpoint);
     if (status === 'stopped' && messages.length > 0) usage = await estimateUsage(config.model.name, messages, answer);
     const latency = elapsed(started);
     const metadata = { ...extraMetadata, usage: await this.usageView(app.workspace_id, config.model.provider, config.model.name, usage, latency), retriever_resources: [] as unknown[] };
-    await this.store(prepared, { answer, usage, latency, status, error, thoughts, metadata });
+    // Stored only (not sent): what keeps a flagged turn out of memory.
+    await this.store(prepared, { answer, usage, latency, status, error, thoughts, metadata: inputFlagged ? { ...metadata, input_moderated: true } : metadata });
     if (status === 'stopped' && isShutdown(signal.reason)) {
       // #14: the shutdown deadline ended this run: the client learns why, with a code, and the stream closes.
       yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: 503, code: 'server_shutting_down', message: 'The server is shutting down. The answer so far was saved; please try again.' };
       return;
     }
-    if (conversation?.isNew && request.autoGenerateName && query) this.deps.hooks?.nameConversation?.(runnable, conversation.id, query);
+    if (conversation?.isNew && request.autoGenerateName && query && !inputFlagged) this.deps.hooks?.nameConversation?.(runnable, conversation.id, query);
     yield { event: 'message_end', ...base, metadata, ...(files.length ? { files: storedFiles(files) } : {}) };
   }
 
-  private async store(prepared: Prepared, outcome: { answer: string; usage: ChatUsage; latency: number; status: string; error: string | null; thoughts: AgentThought[]; metadata: Record<string, unknown> }): Promise<void> {
+  /** The first write: the message as it starts, `generating`, with its new conversation if it opens one. */
+  private begin(prepared: Prepared): Promise<void> {
+    const { runnable, request, conversation, inputs } = prepared;
+    const { app, config } = runnable;
+    return this.deps.conversations.begin(
+      this.row(prepared, { answer: '', usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, latency: 0, status: 'generating', error: null, thoughts: [], metadata: {} }),
+      conversation ? { isNew: conversation.isNew, mode: app.mode, inputs, name: conversation.isNew ? defaultName(request) : undefined, introduction: config.opening_statement } : undefined,
+    );
+  }
+
+  /** The last write, over the first (which it waits for: the row must be there to be updated). */
+  private async store(prepared: Prepared, outcome: Outcome): Promise<void> {
+    await this.deps.conversations.finish(this.row(prepared, outcome));
+  }
+
+  private row(prepared: Prepared, outcome: Outcome): Omit<MessageRow, 'created_at' | 'updated_at'> {
     const { runnable, request, conversation, inputs, files } = prepared;
     const { app, config } = runnable;
     const owner = request.owner;
     const price = (outcome.metadata.usage as { total_price?: string } | undefined)?.total_price ?? '0';
-    await this.deps.conversations.save(
-      {
-        id: prepared.messageId,
-        workspace_id: app.workspace_id,
-        app_id: app.id,
-        conversation_id: conversation?.id ?? null,
-        app_version_id: runnable.versionId,
-        end_user_id: owner.kind === 'end_user' ? owner.id : null,
-        account_id: owner.kind === 'account' ? owner.id : null,
-        from_source: request.source,
-        inputs: JSON.stringify(inputs),
-        query: request.endpoint === 'chat' ? request.query : '',
-        answer: outcome.answer,
-        files: JSON.stringify(storedFiles(files)),
-        agent_thoughts: JSON.stringify(outcome.thoughts),
-        metadata: JSON.stringify(outcome.metadata),
-        provider: config.model.provider,
-        model: config.model.name,
-        message_tokens: outcome.usage.prompt_tokens,
-        answer_tokens: outcome.usage.completion_tokens,
-        total_price: price,
-        currency: 'USD',
-        latency: outcome.latency,
-        status: outcome.status,
-        error: outcome.error,
-      },
-      conversation ? { isNew: conversation.isNew, mode: app.mode, inputs, name: conversation.isNew ? defaultName(request) : undefined, introduction: config.opening_statement } : undefined,
-    );
+    return {
+      id: prepared.messageId,
+      workspace_id: app.workspace_id,
+      app_id: app.id,
+      conversation_id: conversation?.id ?? null,
+      app_version_id: runnable.versionId,
+      end_user_id: owner.kind === 'end_user' ? owner.id : null,
+      account_id: owner.kind === 'account' ? owner.id : null,
+      from_source: request.source,
+      inputs: JSON.stringify(inputs),
+      query: request.endpoint === 'chat' ? request.query : '',
+      answer: outcome.answer,
+      files: JSON.stringify(storedFiles(files)),
+      agent_thoughts: JSON.stringify(outcome.thoughts),
+      metadata: JSON.stringify(outcome.metadata),
+      provider: config.model.provider,
+      model: config.model.name,
+      message_tokens: outcome.usage.prompt_tokens,
+      answer_tokens: outcome.usage.completion_tokens,
+      total_price: price,
+      currency: 'USD',
+      latency: outcome.latency,
+      status: outcome.status,
+      error: outcome.error,
+    };
   }
 
   /** Dify's usage object: token counts, prices as decimal strings, latency in seconds. */
@@ -252,6 +304,7 @@ function isShutdown(reason: unknown): boolean {
 }
 
 export function appError(error: unknown): TesseraError {
+  if (isDatabaseUnavailable(error)) return new TesseraError(503, 'database_unavailable', 'The database is unavailable or not answering; try again shortly.');
   if (error instanceof StoppedError) return new TesseraError(400, 'task_stopped', 'The task was stopped.');
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? 'unknown error';

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { InputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../http/validate.js';
 import { unix } from '../identity/models.js';
+import type { Logger } from '../logger.js';
 import { type ConversationChange, MessageWriter } from './message-writer.js';
 import type { ConversationRow, MessageRow } from './rows.js';
 
@@ -30,6 +31,7 @@ export class Conversations {
   private readonly endUsers = new Map<string, Promise<string>>();
 
   private readonly writer: MessageWriter;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly knex: Knex) {
     this.writer = new MessageWriter(knex);
@@ -100,7 +102,9 @@ export class Conversations {
 
   /** The newest messages of a conversation first, for memory. */
   async recent(conversationId: string, limit: number): Promise<Array<Pick<MessageRow, 'query' | 'answer' | 'files' | 'status'>>> {
-    return (await this.knex('messages').where({ conversation_id: conversationId }).whereIn('status', ['normal', 'stopped']).orderBy('created_at', 'desc').limit(limit).select('query', 'answer', 'files', 'status')) as Array<Pick<MessageRow, 'query' | 'answer' | 'files' | 'status'>>;
+    const rows = (await this.knex('messages').where({ conversation_id: conversationId }).whereIn('status', ['normal', 'stopped']).orderBy('created_at', 'desc').limit(limit).select('query', 'answer', 'files', 'status', 'metadata')) as Array<Pick<MessageRow, 'query' | 'answer' | 'files' | 'status' | 'metadata'>>;
+    // A turn whose input moderation flagged is not memory: the model never saw it, and must not later (#14).
+    return rows.filter((r) => !r.metadata.includes('"input_moderated":true')).map(({ metadata: _, ...turn }) => turn);
   }
 
   /** Messages of a conversation, `limit` at a time, newest page first, each page oldest → newest. */
@@ -157,11 +161,12 @@ export class Conversations {
   }
 
   /**
-   * Stores a finished (or stopped, or failed) exchange: the conversation is
-   * created with its first message, so a half-made conversation never exists.
-   * Saves under load share statements (group commit, {@link MessageWriter}).
+   * Stores a message at the start of its generation (status `generating`), so
+   * a crash cannot lose it: a new conversation is created with it, in the same
+   * statement, so a half-made conversation never exists. Saves under load share
+   * statements (group commit, {@link MessageWriter}).
    */
-  async save(message: Omit<MessageRow, 'created_at'>, conversation: { isNew: boolean; name?: string; inputs?: Record<string, unknown>; mode: string; introduction?: string } | undefined): Promise<void> {
+  async begin(message: Omit<MessageRow, 'created_at' | 'updated_at'>, conversation: { isNew: boolean; name?: string; inputs?: Record<string, unknown>; mode: string; introduction?: string } | undefined): Promise<void> {
     let change: ConversationChange = { kind: 'none' };
     if (message.conversation_id && conversation?.isNew) {
       change = {
@@ -185,7 +190,64 @@ export class Conversations {
     }
     await this.writer.save({ message, conversation: change });
   }
+
+  /** Checkpoints a generating message's answer so far; also its heartbeat for {@link sweepInterrupted}. */
+  progress(id: string, answer: string): Promise<void> {
+    return this.writer.save({ progress: { id, answer } });
+  }
+
+  /** Stores a message's outcome (finished, stopped or failed) over the row {@link begin} wrote. */
+  async finish(message: Omit<MessageRow, 'created_at' | 'updated_at'>): Promise<void> {
+    await this.writer.save({ message, conversation: { kind: 'none' } });
+  }
+
+  /**
+   * At start: sweeps what a dead process left generating — every such row when
+   * this process is the database's only one, else those whose heartbeat is
+   * stale — and, with a shared database, keeps sweeping for the other
+   * processes that die.
+   */
+  async recoverInterrupted(options: { soleProcess: boolean; logger: Logger }): Promise<number> {
+    const swept = await this.sweepInterrupted(options.soleProcess ? 0 : STALE_AFTER_MS);
+    if (!options.soleProcess) {
+      this.sweeper = setInterval(() => {
+        this.sweepInterrupted(STALE_AFTER_MS).then(
+          (n) => n && options.logger.warn({ messages: n }, 'messages of a process that stopped heartbeating marked as error'),
+          (err: unknown) => options.logger.warn({ err }, 'sweeping interrupted messages failed'),
+        );
+      }, SWEEP_EVERY_MS);
+      this.sweeper.unref();
+    }
+    return swept;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /**
+   * Marks as `error` the messages left `generating` by a process that died
+   * (kill -9, a crash, power loss): those whose heartbeat is older than
+   * `staleMs` (0: every one, for a database only this process opens).
+   * Returns how many.
+   */
+  async sweepInterrupted(staleMs: number): Promise<number> {
+    const stale = this.knex('messages').where({ status: 'generating' });
+    if (staleMs > 0) stale.where('updated_at', '<', this.knex.raw(`now() - interval '${Math.round(staleMs)} milliseconds'`));
+    return stale.update({ status: 'error', error: INTERRUPTED, updated_at: this.knex.fn.now() });
+  }
 }
+
+/**
+ * A generating message checkpoints at least every HEARTBEAT_MS (chat/generate.ts);
+ * one silent for four heartbeats belongs to a process that is gone.
+ */
+export const HEARTBEAT_MS = 15_000;
+const STALE_AFTER_MS = 4 * HEARTBEAT_MS;
+const SWEEP_EVERY_MS = 30_000;
+
+/** What an interrupted message says: its process stopped before the answer was finished. */
+export const INTERRUPTED = 'Interrupted: the server stopped before the answer was finished.';
 
 export function messageView(m: MessageRow) {
   const files = JSON.parse(m.files) as Array<{ id: string; type: string; url: string; belongs_to: string }>;
@@ -200,7 +262,8 @@ export function messageView(m: MessageRow) {
     retriever_resources: [] as unknown[],
     agent_thoughts: JSON.parse(m.agent_thoughts) as unknown[],
     created_at: unix(m.created_at),
-    status: m.status === 'normal' ? 'normal' : m.status,
+    // Still streaming reads as Dify's `normal` (its answer so far); `stopped` and `error` as they are.
+    status: m.status === 'generating' ? 'normal' : m.status,
     error: m.error,
   };
 }

@@ -8,16 +8,31 @@ export type ConversationChange =
   | { kind: 'touch'; id: string }
   | { kind: 'none' };
 
+/**
+ * A message row as written: the first write inserts it (status `generating`,
+ * with its conversation change); the last one updates it in place, keeping
+ * `created_at` (the start of the generation, as in Dify).
+ */
 export interface SaveItem {
-  readonly message: Omit<MessageRow, 'created_at'>;
+  readonly message: Omit<MessageRow, 'created_at' | 'updated_at'>;
   readonly conversation: ConversationChange;
 }
 
+/** A checkpoint of a message still generating: its answer so far, and a heartbeat (`updated_at`). */
+export interface ProgressItem {
+  readonly progress: { readonly id: string; readonly answer: string };
+}
+
+type Item = SaveItem | ProgressItem;
+
 interface Queued {
-  readonly item: SaveItem;
+  readonly item: Item;
   resolve(): void;
   reject(error: unknown): void;
 }
+
+/** The message columns a later write replaces; the key and `created_at` stay. */
+const UPDATED_COLUMNS = ['answer', 'agent_thoughts', 'metadata', 'provider', 'model', 'message_tokens', 'answer_tokens', 'total_price', 'currency', 'latency', 'status', 'error', 'files', 'inputs', 'updated_at'] as const;
 
 /** Rows per statement: far below PostgreSQL's 65,535 bind parameters (about 35 per exchange). */
 const MAX_BATCH = 128;
@@ -27,7 +42,8 @@ const WRITE_TIMEOUT_MS = 30_000;
 const QUERY_CANCELED = '57014';
 
 /**
- * Stores finished exchanges with group commit. A save that finds the writer
+ * Stores messages with group commit — each one's first write (the start of
+ * its generation), checkpoints while it streams, and its last write. A save that finds the writer
  * idle is written after the current loop turn, with every save that turn
  * reaches (PGlite runs synchronously, so nothing else could join); saves that
  * arrive while a write is in flight queue and go together in the next
@@ -54,7 +70,7 @@ export class MessageWriter {
     this.timeoutMs = options.timeoutMs ?? WRITE_TIMEOUT_MS;
   }
 
-  save(item: SaveItem): Promise<void> {
+  save(item: Item): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.writing || this.scheduled) return;
@@ -103,7 +119,21 @@ export class MessageWriter {
    * under a statement time-out of its own (SET LOCAL lasts for this statement's
    * implicit transaction only).
    */
-  private write(items: SaveItem[]): Promise<void> {
+  private write(all: Item[]): Promise<void> {
+    const statements: string[] = [];
+    const items = all.filter((i): i is SaveItem => 'message' in i);
+    const progress = all.flatMap((i) => ('progress' in i ? [i.progress] : []));
+    if (items.length) statements.push(sqlWithLiterals(this.messagesStatement(items)));
+    if (progress.length) {
+      // Only a row still generating: a checkpoint queued behind its last write must not undo it.
+      const values = progress.map(() => '(?::uuid, ?)').join(', ');
+      const native = this.knex.raw(`UPDATE messages SET answer = p.answer, updated_at = clock_timestamp() FROM (VALUES ${values}) AS p(id, answer) WHERE messages.id = p.id AND messages.status = 'generating'`, progress.flatMap((p) => [p.id, p.answer])).toSQL().toNative();
+      statements.push(sqlWithLiterals(native));
+    }
+    return runSimple(this.knex, `SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.timeoutMs))}; ${statements.join('; ')}`);
+  }
+
+  private messagesStatement(items: SaveItem[]): Knex.SqlNative {
     const parts: string[] = [];
     const bindings: Knex.Value[] = [];
     const created = items.flatMap((i) => (i.conversation.kind === 'create' ? [i.conversation.row] : []));
@@ -119,10 +149,14 @@ export class MessageWriter {
       parts.push(`touched_conversations AS (UPDATE conversations SET message_count = conversations.message_count + t.n, updated_at = now() FROM (VALUES ${values}) AS t(id, n) WHERE conversations.id = t.id)`);
       for (const [id, n] of touched) bindings.push(id, n);
     }
-    // clock_timestamp(), not now(): messages stored in one statement keep the order they finished in.
-    const messages = this.knex('messages').insert(items.map((i) => ({ ...i.message, created_at: this.knex.raw('clock_timestamp()') }))).toSQL();
+    // clock_timestamp(), not now(): messages started in one statement keep the order they were started in.
+    const now = this.knex.raw('clock_timestamp()');
+    const messages = this.knex('messages')
+      .insert(items.map((i) => ({ ...i.message, created_at: now, updated_at: now })))
+      .onConflict('id')
+      .merge([...UPDATED_COLUMNS])
+      .toSQL();
     bindings.push(...messages.bindings);
-    const statement = this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).toSQL().toNative();
-    return runSimple(this.knex, `SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.timeoutMs))}; ${sqlWithLiterals(statement)}`);
+    return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).toSQL().toNative();
   }
 }

@@ -9,7 +9,14 @@ export const conversationsModule = defineModule({
   name: 'conversations',
   deps: { db: DatabaseRef },
   provides: { conversations: ConversationsRef, logs: AppLogsRef },
-  start: ({ db }) => ({ conversations: new Conversations(db.knex), logs: new AppLogs(db.knex) }),
+  async start({ db }, { logger }) {
+    const conversations = new Conversations(db.knex);
+    // PGlite's data folder is this process's alone, so whatever it left generating died with it.
+    const swept = await conversations.recoverInterrupted({ soleProcess: db.kind === 'pglite', logger });
+    if (swept) logger.warn({ messages: swept }, 'messages interrupted by the last stop marked as error');
+    return { conversations, logs: new AppLogs(db.knex) };
+  },
+  stop: ({ conversations }) => conversations.close(),
   routes: {
     deps: { apps: AppsRef, logs: AppLogsRef },
     register(services, { http }) {

@@ -47,4 +47,6 @@ export interface MessageRow {
   status: string;
   error: string | null;
   created_at: Date;
+  /** The last write: a heartbeat while `generating`. */
+  updated_at: Date;
 }

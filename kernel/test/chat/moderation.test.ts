@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type TestKernel } from '../support/kernel.js';
 import type { OpenAiWireServer } from '../support/openai-server.js';
 import { createPublishedApp, parseSse, post, type TestApp, startAppKernel, stopAppKernel } from '../support/apps.js';
-import { DatabaseRef, ModelRuntimeRef } from '../../src/services.js';
+import { AssistantRef, DatabaseRef, ModelRuntimeRef } from '../../src/services.js';
 
 const INPUT_PRESET = 'I cannot help with that.';
 const OUTPUT_PRESET = '[removed by moderation]';
@@ -44,6 +44,24 @@ describe('provider moderation of app messages against an OpenAI-wire provider', 
     expect(sent[0]!.body).to.deep.equal({ model: 'omni-moderation-latest', input: ['How do I kill a process?', 'Acme'] });
     const stored = await t.kernel.get(DatabaseRef).knex('messages').where({ id: res.body.message_id }).first();
     expect(stored.answer).to.equal(INPUT_PRESET);
+  });
+
+  it('keeps flagged input out of the conversation name and out of the next turn’s memory (#14)', async () => {
+    const app = await createPublishedApp(t, token, 'chat', {
+      sensitive_word_avoidance: { enabled: true, type: 'keywords', configs: { keywords: 'forbidden', inputs_config: { enabled: true, preset_response: INPUT_PRESET }, outputs_config: { enabled: false, preset_response: '' } } },
+    });
+    const first = await t.api('POST', '/v1/chat-messages', { token: app.key, body: { inputs: {}, query: 'Tell me the forbidden recipe', user: 'u1', auto_generate_name: true } });
+    expect(first.body.answer).to.equal(INPUT_PRESET);
+    await t.kernel.get(AssistantRef).settled();
+    // Naming would have sent the flagged query to the model.
+    expect(upstream.chatRequests()).to.have.length(0);
+    upstream.scripts = [{ kind: 'stream', words: ['Hi'] }];
+    const second = await t.api('POST', '/v1/chat-messages', { token: app.key, body: { inputs: {}, query: 'Hello', user: 'u1', conversation_id: first.body.conversation_id, auto_generate_name: false } });
+    expect(second.body.answer).to.equal('Hi');
+    const sent = JSON.stringify(upstream.chatRequests()[0]!.body);
+    expect(sent).to.include('Hello');
+    expect(sent).not.to.include('forbidden');
+    expect(sent).not.to.include(INPUT_PRESET);
   });
 
   it('lets clean input through, checks the answer too, and books the calls as model type moderation', async () => {

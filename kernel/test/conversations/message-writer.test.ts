@@ -70,22 +70,47 @@ describe('message writer (group commit)', function () {
 
   it('fails only the save whose row is bad; the rest of its batch is stored', async () => {
     const writer = new MessageWriter(knex);
-    const taken = randomUUID();
-    await writer.save({ message: { ...message(randomUUID(), 'holds the id', taken), conversation_id: null }, conversation: { kind: 'none' } });
     const good = [randomUUID(), randomUUID(), randomUUID()];
     const duplicateConversation = randomUUID();
     const results = await Promise.allSettled([
       writer.save(create(good[0]!, 'good 0')),
-      // A message id that is already stored: the batch's statement fails on it.
-      writer.save({ message: { ...message(duplicateConversation, 'bad', taken) }, conversation: create(duplicateConversation, 'bad').conversation }),
+      // A value its column cannot hold (from_source is 16 characters at most): the batch's statement fails on it.
+      writer.save({ message: { ...message(duplicateConversation, 'bad'), from_source: 'x'.repeat(40) }, conversation: create(duplicateConversation, 'bad').conversation }),
       writer.save(create(good[1]!, 'good 1')),
       writer.save(create(good[2]!, 'good 2')),
     ]);
     expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect(String((results[1] as PromiseRejectedResult).reason)).to.match(/duplicate key|unique/i);
+    expect(String((results[1] as PromiseRejectedResult).reason)).to.match(/too long/i);
     expect(await knex('messages').whereIn('conversation_id', good).count({ n: '*' }).first()).to.satisfy((r: { n: string | number }) => Number(r.n) === 3);
     // The bad save's new conversation went with its failed statement: no conversation without its message.
     expect(await knex('conversations').where({ id: duplicateConversation }).first()).to.equal(undefined);
+  });
+
+  it('updates a started message in place: its created_at kept, its conversation counted once (#14)', async () => {
+    const writer = new MessageWriter(knex);
+    const conversation = randomUUID();
+    const first = create(conversation, '');
+    await writer.save({ ...first, message: { ...first.message, status: 'generating' } });
+    const started = (await knex('messages').where({ id: first.message.id }).first('created_at', 'status')) as { created_at: Date; status: string };
+    expect(started.status).to.equal('generating');
+    await writer.save({ message: { ...first.message, answer: 'the whole answer', status: 'normal', answer_tokens: 3 }, conversation: { kind: 'none' } });
+    const rows = (await knex('messages').where({ conversation_id: conversation })) as Array<{ answer: string; status: string; answer_tokens: number; created_at: Date; updated_at: Date }>;
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ answer: 'the whole answer', status: 'normal', answer_tokens: 3 });
+    expect(rows[0]!.created_at.getTime()).to.equal(started.created_at.getTime());
+    expect(rows[0]!.updated_at.getTime()).to.be.greaterThan(started.created_at.getTime());
+    expect(await knex('conversations').where({ id: conversation }).first('message_count')).to.deep.equal({ message_count: 1 });
+  });
+
+  it('checkpoints only a message still generating: a checkpoint behind the last write changes nothing (#14)', async () => {
+    const writer = new MessageWriter(knex);
+    const generating = create(randomUUID(), '');
+    const finished = create(randomUUID(), '');
+    await Promise.all([writer.save({ ...generating, message: { ...generating.message, status: 'generating' } }), writer.save({ ...finished, message: { ...finished.message, status: 'generating' } })]);
+    await writer.save({ message: { ...finished.message, answer: 'final', status: 'normal' }, conversation: { kind: 'none' } });
+    await Promise.all([writer.save({ progress: { id: generating.message.id, answer: 'so far' } }), writer.save({ progress: { id: finished.message.id, answer: 'stale' } })]);
+    expect(await knex('messages').where({ id: generating.message.id }).first('answer', 'status')).to.deep.equal({ answer: 'so far', status: 'generating' });
+    expect(await knex('messages').where({ id: finished.message.id }).first('answer', 'status')).to.deep.equal({ answer: 'final', status: 'normal' });
   });
 
   it('fails a batch that waits past its time-out, and the saves behind it go on', async function () {

@@ -7,6 +7,7 @@ import * as apps from './005-apps.js';
 import * as sharedState from './006-shared-state.js';
 import * as passwordResets from './007-password-resets.js';
 import * as installAuthority from './008-install-authority.js';
+import * as messageProgress from './009-message-progress.js';
 
 export interface Migration {
   readonly name: string;
@@ -27,6 +28,7 @@ export const migrations: readonly Migration[] = [
   { name: '006-shared-state', ...sharedState },
   { name: '007-password-resets', ...passwordResets },
   { name: '008-install-authority', ...installAuthority },
+  { name: '009-message-progress', ...messageProgress },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
