@@ -72,7 +72,7 @@ describeWith('redis', 'Redis unreachable for every process, packets dropped (iss
     await proxy?.close();
   });
 
-  it('answers /ready 503 within a second, commits and reports edits and revokes, stops a revoked key on the other process within 3 s, 503 redis_unavailable for what needs Redis, and recovers', async function () {
+  it('answers /ready 503 within a second, commits and reports edits and revokes, stops a revoked key on the other process within 3 s, 503 redis_unavailable for what needs Redis (login, a limited run, a stop elsewhere), and recovers', async function () {
     this.timeout(90_000);
     const { token } = await setupOwner(a.api);
     const app = await createPublishedApp(a, token, 'chat');
@@ -119,6 +119,11 @@ describeWith('redis', 'Redis unreachable for every process, packets dropped (iss
     console.log(`      login while black-holed: ${signIn.ms} ms → ${signIn.value.status}`);
     expectRedisUnavailable(signIn.value);
     expect(signIn.ms).to.be.below(2_500);
+    // A stop for a generation this process does not run can only reach the others over Redis.
+    const stop = await timed(10_000, b.api('POST', `/v1/chat-messages/${crypto.randomUUID()}/stop`, { token: limited.key, body: { user: 'u1' } }));
+    console.log(`      stop of another process's task while black-holed: ${stop.ms} ms → ${stop.value.status}`);
+    expectRedisUnavailable(stop.value);
+    expect(stop.ms).to.be.below(2_500);
 
     proxy.restore();
     const started = performance.now();
