@@ -38,6 +38,8 @@ export interface InvitationResult {
   /** The activation link's path when no mailer sent it (the inviter passes it on); absent when it was emailed. */
   url?: string;
   message?: string;
+  /** Why it failed: `already_member`, `account_banned`, `mail_failed`. */
+  code?: string;
 }
 
 /** An open invitation of the current workspace (`GET /workspaces/current/invitations`). */
