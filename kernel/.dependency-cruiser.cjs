@@ -26,7 +26,7 @@ const PURE = [
  * business errors and their catalogue, data only) and apps/config.ts (the app
  * config's shape and normalizer).
  */
-const PURE_LEAVES = ['^src/errors\\.ts$', '^src/errors/', '^src/apps/config\\.ts$'];
+const PURE_LEAVES = ['^src/errors\\.ts$', '^src/errors/', '^src/apps/config(-schema)?\\.ts$', '^src/schema-check\\.ts$'];
 
 /** npm packages with no I/O that pure modules may use; add one here deliberately. */
 const PURE_LIBRARIES = [

@@ -1,4 +1,6 @@
 import { InputError } from '../errors.js';
+import { parse } from '../schema-check.js';
+import { AppConfigSchema } from './config-schema.js';
 
 /**
  * An app's configuration, in Dify's easy-UI `model_config` form so the DSL and
@@ -130,40 +132,37 @@ function merge<T>(base: T, patch: unknown): T {
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
- * Merges `patch` over `base` (or the mode's defaults) and checks the result;
- * 400 `invalid_param` naming the field for anything a generation could trip on.
+ * Merges `patch` over `base` (or the mode's defaults) and checks the result
+ * against the one config schema (config-schema.ts); 400 `invalid_param` naming
+ * the field (`model_config.…`) for anything a generation could trip on. The
+ * checks here are what a schema cannot say: form entries' shape and unique
+ * variable names, and the values Dify sends that we map (an unknown model mode
+ * or agent strategy, a missing label).
  */
 export function normalizeConfig(mode: string, patch: unknown, base: AppConfig = defaultConfig(mode)): AppConfig {
   if (patch !== undefined && patch !== null && !isObject(patch)) throw new InputError('model_config must be an object.', 'model_config');
   const config = merge(base, patch ?? {});
-  if (!isObject(config.model)) throw new InputError('model must be an object.', 'model_config.model');
-  if (typeof config.model.provider !== 'string' || typeof config.model.name !== 'string') throw new InputError('model.provider and model.name must be strings.', 'model_config.model');
-  if (config.model.mode !== 'chat' && config.model.mode !== 'completion') config.model.mode = 'chat';
-  if (!isObject(config.model.completion_params)) throw new InputError('model.completion_params must be an object.', 'model_config.model.completion_params');
-  if (typeof config.pre_prompt !== 'string') throw new InputError('pre_prompt must be a string.', 'model_config.pre_prompt');
-  if (!Array.isArray(config.user_input_form)) throw new InputError('user_input_form must be a list.', 'model_config.user_input_form');
-  const seen = new Set<string>();
-  config.user_input_form.forEach((entry, i) => {
-    const [type, field] = isObject(entry) ? (Object.entries(entry)[0] ?? []) : [];
-    const where = `model_config.user_input_form[${i}]`;
-    if (!type || !FORM_FIELD_TYPES.includes(type as FormFieldType) || !isObject(field)) throw new InputError(`Each form entry is {"<type>": {...}} with type one of ${FORM_FIELD_TYPES.join(', ')}.`, where);
-    const f = field as unknown as FormField;
-    if (typeof f.variable !== 'string' || !VARIABLE.test(f.variable)) throw new InputError('variable must be a name of letters, digits and _ (max 64).', `${where}.variable`);
-    if (seen.has(f.variable)) throw new InputError(`Variable ${f.variable} is defined twice.`, `${where}.variable`);
-    seen.add(f.variable);
-    f.label = typeof f.label === 'string' && f.label ? f.label : f.variable;
-    f.required = f.required === true;
-    if (type === 'select' && (!Array.isArray(f.options) || f.options.some((o) => typeof o !== 'string'))) throw new InputError('A select needs options: a list of strings.', `${where}.options`);
-  });
-  if (!Array.isArray(config.suggested_questions) || config.suggested_questions.some((q) => typeof q !== 'string')) throw new InputError('suggested_questions must be a list of strings.', 'model_config.suggested_questions');
-  const memory = Number(config.memory?.max_tokens);
-  if (!Number.isInteger(memory) || memory < 0 || memory > 1_000_000) throw new InputError('memory.max_tokens must be an integer from 0 to 1000000.', 'model_config.memory.max_tokens');
-  const iterations = Number(config.agent_mode?.max_iteration);
-  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 99) throw new InputError('agent_mode.max_iteration must be an integer from 1 to 99.', 'model_config.agent_mode.max_iteration');
-  if (!Array.isArray(config.agent_mode.tools)) throw new InputError('agent_mode.tools must be a list.', 'model_config.agent_mode.tools');
-  if (!['function_call', 'react'].includes(config.agent_mode.strategy)) config.agent_mode.strategy = 'function_call';
-  if (mode === 'agent-chat') config.agent_mode.enabled = true;
-  return config;
+  if (isObject(config.model) && config.model.mode !== 'chat' && config.model.mode !== 'completion') config.model.mode = 'chat';
+  if (Array.isArray(config.user_input_form)) {
+    const seen = new Set<string>();
+    config.user_input_form.forEach((entry, i) => {
+      const [type, field] = isObject(entry) ? (Object.entries(entry)[0] ?? []) : [];
+      const where = `model_config.user_input_form[${i}]`;
+      if (!type || Object.keys(entry).length !== 1 || !FORM_FIELD_TYPES.includes(type as FormFieldType) || !isObject(field)) throw new InputError(`Each form entry is {"<type>": {...}} with type one of ${FORM_FIELD_TYPES.join(', ')}.`, where);
+      const f = field as unknown as FormField;
+      if (typeof f.variable !== 'string' || !VARIABLE.test(f.variable)) throw new InputError('variable must be a name of letters, digits and _ (max 64).', `${where}.variable`);
+      if (seen.has(f.variable)) throw new InputError(`Variable ${f.variable} is defined twice.`, `${where}.variable`);
+      seen.add(f.variable);
+      f.label = typeof f.label === 'string' && f.label ? f.label : f.variable;
+      f.required = f.required === true;
+      if (type === 'select' && (!Array.isArray(f.options) || f.options.some((o) => typeof o !== 'string'))) throw new InputError('A select needs options: a list of strings.', `${where}.options`);
+    });
+  }
+  if (isObject(config.agent_mode)) {
+    if (!['function_call', 'react'].includes(config.agent_mode.strategy)) config.agent_mode.strategy = 'function_call';
+    if (mode === 'agent-chat') config.agent_mode.enabled = true;
+  }
+  return parse(AppConfigSchema, config, 'model_config', 'model_config') as AppConfig;
 }
 
 /** Parses a stored config, tolerating older rows by merging over the defaults. */

@@ -28,7 +28,8 @@ const CreateApp = Type.Object({
   ...Icon,
   ...Limits,
 });
-const UpdateApp = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), description: Type.Optional(Type.String({ maxLength: 2000 })), ...Icon, ...Limits });
+// Unknown fields are refused (400 naming the field), as docs/api/console-apps.md says: a `mode` or `model_config` sent here would be dropped silently otherwise.
+const UpdateApp = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), description: Type.Optional(Type.String({ maxLength: 2000 })), ...Icon, ...Limits }, { additionalProperties: false });
 const Paging = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 99999 }), limit: Type.Integer({ minimum: 1, maximum: 100 }) });
 
 

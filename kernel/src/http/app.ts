@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { InputError } from '../errors.js';
 import type { ConnectionTracker } from './connections.js';
 import { errorMiddleware } from './error-middleware.js';
+import { checkPathParams, CONSOLE_ID_PARAMS, SERVICE_ID_PARAMS } from './id-params.js';
+import { refuseHostileInput } from './validate.js';
 
 export interface HttpApp {
   readonly koa: Koa;
@@ -64,6 +66,8 @@ export function createHttpApp(logger: Logger, tracker: ConnectionTracker, option
       },
     }),
   );
+  // NUL characters and over-deep bodies are refused here, for every route (issue #14).
+  koa.use(refuseHostileInput);
 
   const console = new Router({ prefix: '/console/api' });
   const service = new Router({ prefix: '/v1' });
@@ -77,6 +81,9 @@ export function createHttpApp(logger: Logger, tracker: ConnectionTracker, option
     mount() {
       if (mounted) return;
       mounted = true;
+      // Malformed ids are 404 before any handler or database sees them (issue #14).
+      checkPathParams(console, CONSOLE_ID_PARAMS);
+      checkPathParams(service, SERVICE_ID_PARAMS);
       // A request is matched against its own router only: walking the console's
       // many routes for every Service API call cost more than the route itself.
       const handlerOf = (router: Router): Koa.Middleware => {

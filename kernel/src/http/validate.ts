@@ -1,57 +1,7 @@
-import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, ValueErrorType, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InputError } from '../errors.js';
+import { findJsonProblem, jsonProblemError } from '../schema-check.js';
 
-// TypeBox checks no string format it does not know; register the ones routes use.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Whether `value` is a UUID (so it can be looked up in a uuid column without a database error). */
-export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
-
-const FORMATS: Record<string, RegExp> = {
-  uuid: UUID,
-  email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
-  'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/,
-  uri: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i,
-};
-for (const [name, pattern] of Object.entries(FORMATS)) {
-  if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, (value) => pattern.test(value));
-}
-
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function checker<T extends TSchema>(schema: T): TypeCheck<T> {
-  let check = compiled.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    compiled.set(schema, check);
-  }
-  return check as TypeCheck<T>;
-}
-
-/** `/a/b/0` → `a.b[0]`, the way a client names a field. */
-function fieldName(path: string): string {
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
-    .join('');
-}
-
-/**
- * Checks `value` against a TypeBox schema and returns it typed; otherwise throws
- * 400 `invalid_param` naming the first offending field.
- */
-export function parse<T extends TSchema>(schema: T, value: unknown, what = 'body'): Static<T> {
-  const check = checker(schema);
-  if (check.Check(value)) return value;
-  const first = check.Errors(value).First();
-  if (!first) throw new InputError(`Invalid ${what}.`);
-  const field = fieldName(first.path);
-  if (first.type === ValueErrorType.ObjectAdditionalProperties) throw new InputError(`Unknown field "${field}".`, field);
-  if (field === '') throw new InputError(`Invalid ${what}: ${first.message.toLowerCase()}.`);
-  if (first.value === undefined) throw new InputError(`${field} is required.`, field);
-  throw new InputError(`${field}: ${first.message.toLowerCase()}.`, field);
-}
+export { findJsonProblem, isUuid, jsonProblemError, MAX_JSON_DEPTH, parse, type JsonProblem } from '../schema-check.js';
 
 /** A request's JSON body as an object (`{}` when there is none); 400 for any other JSON value. */
 export function objectBody(ctx: { request: { body?: unknown } }): Record<string, unknown> {
@@ -75,4 +25,17 @@ export function queryInt(ctx: { query: Record<string, string | string[] | undefi
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer from ${min} to ${max}.`, name);
   return value;
+}
+
+/**
+ * Koa middleware, after the body parser: refuses a body or query string with a
+ * NUL character or nested too deeply, once for every route, before any handler
+ * (path parameters: http/id-params.ts).
+ */
+export async function refuseHostileInput(ctx: { query: unknown; request: { body?: unknown } }, next: () => Promise<unknown>): Promise<void> {
+  const inQuery = findJsonProblem(ctx.query);
+  if (inQuery) throw jsonProblemError(inQuery, 'query string');
+  const inBody = findJsonProblem(ctx.request.body);
+  if (inBody) throw jsonProblemError(inBody, 'request body');
+  await next();
 }

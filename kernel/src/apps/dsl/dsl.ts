@@ -1,5 +1,6 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { InputError } from '../../errors.js';
+import { findJsonProblem, MAX_JSON_DEPTH } from '../../schema-check.js';
 import { DslError, DSL_MODES, type DslMode, isObject, str } from './common.js';
 import { sanitizeModelConfig } from './model-config.js';
 import { type AppConfig, normalizeConfig } from '../config.js';
@@ -98,6 +99,10 @@ export function parseYamlMapping(content: string): Record<string, unknown> {
     throw new DslError(`Invalid YAML format: ${(error as Error).message}`);
   }
   if (!isObject(data)) throw new DslError('Invalid YAML format: content must be a mapping');
+  // A YAML escape (`"\\0"`) makes a NUL no JSON check saw, and YAML nests as deep as JSON (issue #14).
+  const problem = findJsonProblem(data);
+  if (problem?.problem === 'nul') throw new DslError(`Invalid YAML format: ${problem.field || 'a key'} contains a NUL character (\\0).`);
+  if (problem) throw new DslError(`Invalid YAML format: nested more than ${MAX_JSON_DEPTH} levels deep (at ${problem.field}).`);
   return data;
 }
 

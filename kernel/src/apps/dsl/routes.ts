@@ -47,6 +47,12 @@ interface ImportResult {
 }
 
 
+/** What a failed import adds to Dify's fields. */
+interface FailedImport {
+  code: 'import_failed';
+  message: string;
+}
+
 function blank(value: string | null | undefined): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
@@ -55,7 +61,8 @@ export function registerDslRoutes(console: Router, deps: { apps: Apps; pending: 
   const { apps } = deps;
   const { pending } = deps;
 
-  const failed = (id: string, error: string, version = ''): ImportResult => ({ id, status: 'failed', app_id: null, app_mode: null, error, imported_dsl_version: version, current_dsl_version: CURRENT_DSL_VERSION, warnings: [] });
+  // Dify's failed import has no code; ours adds `code` and `message` (issue #14) so it reads like every other error.
+  const failed = (id: string, error: string, version = ''): ImportResult & FailedImport => ({ code: 'import_failed', message: error, id, status: 'failed', app_id: null, app_mode: null, error, imported_dsl_version: version, current_dsl_version: CURRENT_DSL_VERSION, warnings: [] });
 
   /** Creates, publishes and API-enables the app; removes it again if a step fails. */
   async function createApp(ctx: Context, id: string, parsed: ParsedDsl, overrides: Overrides, status: Exclude<ImportStatus, 'failed'>): Promise<ImportResult> {
