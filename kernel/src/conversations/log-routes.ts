@@ -17,13 +17,21 @@ export interface LogRouteDeps {
 function timeParam(ctx: Context, name: string): number | undefined {
   const raw = queryString(ctx, name);
   if (raw === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.floor(Number(raw));
+  if (/^\d+(\.\d+)?$/.test(raw)) return inRange(Math.floor(Number(raw)), name);
   let text = raw.trim().replace(' ', 'T');
   if (!text.includes('T')) text += 'T00:00:00';
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) text += 'Z';
   const parsed = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(parsed)) throw new InputError(`${name} must be a Unix timestamp in seconds.`, name);
-  return Math.floor(parsed / 1000);
+  return inRange(Math.floor(parsed / 1000), name);
+}
+
+/** The last second of year 9999: past it a timestamp names no date the database can compare (a 500 before, issue #14). */
+const LAST_SECOND = 253_402_300_799;
+
+function inRange(seconds: number, name: string): number {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > LAST_SECOND) throw new InputError(`${name} must be a Unix timestamp in seconds from 0 to ${LAST_SECOND}.`, name);
+  return seconds;
 }
 
 function paging(ctx: Context): Paging {

@@ -29,10 +29,13 @@ export function queryInt(ctx: { query: Record<string, string | string[] | undefi
 
 /**
  * Koa middleware, after the body parser: refuses a body or query string with a
- * NUL character or nested too deeply, once for every route, before any handler
- * (path parameters: http/id-params.ts).
+ * NUL character or nested too deeply, and a multipart one without a boundary,
+ * once for every route, before any handler (path parameters: http/id-params.ts).
  */
-export async function refuseHostileInput(ctx: { query: unknown; request: { body?: unknown } }, next: () => Promise<unknown>): Promise<void> {
+export async function refuseHostileInput(ctx: { query: unknown; request: { body?: unknown }; get(field: string): string }, next: () => Promise<unknown>): Promise<void> {
+  // The upload routes' multipart parser (busboy) throws outright on a multipart type without a boundary.
+  const type = ctx.get('Content-Type');
+  if (/^\s*multipart\//i.test(type) && !/;\s*boundary=[^;\s]/i.test(type)) throw new InputError('A multipart body needs a boundary in its Content-Type.', 'Content-Type');
   const inQuery = findJsonProblem(ctx.query);
   if (inQuery) throw jsonProblemError(inQuery, 'query string');
   const inBody = findJsonProblem(ctx.request.body);

@@ -141,6 +141,20 @@ describe('bad input gets a coded 4xx, never a 500', function () {
     });
   });
 
+  it('a timestamp beyond any date in a log filter is 400 naming it (found by the fuzz test)', async () => {
+    for (const route of ['conversations', 'messages', 'statistics']) {
+      expectError(await t.api('GET', `/console/api/apps/${app.id}/${route}?start=99999999999999999999`, { token }), 400, 'invalid_param', 'start');
+      expectError(await t.api('GET', `/console/api/apps/${app.id}/${route}?end=99999-01-01`, { token }), 400, 'invalid_param', 'end');
+    }
+  });
+
+  it('a multipart body without a boundary is 400 (found by the fuzz test)', async () => {
+    const rawBody = '--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhi\r\n--x--';
+    const headers = { 'Content-Type': 'multipart/form-data' };
+    expectError(await t.api('POST', '/v1/files/upload', { token: app.key, rawBody, headers }), 400, 'invalid_param');
+    expectError(await t.api('POST', '/console/api/plugins/upload', { token, rawBody, headers }), 400, 'invalid_param');
+  });
+
   it('an unknown field on PUT /apps/{id} is 400 naming it (the app is unchanged)', async () => {
     expectError(await t.api('PUT', `/console/api/apps/${app.id}`, { token, body: { name: 'Renamed', mode: 'completion' } }), 400, 'invalid_param', 'mode');
     const now = await t.api('GET', `/console/api/apps/${app.id}`, { token });
