@@ -41,7 +41,7 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 /** The zero-latency provider: answers at once, a JSON completion or the same as one SSE write. */
-const PROVIDER = `
+export const PROVIDER = `
 const http = require('node:http');
 const usage = { prompt_tokens: 8, completion_tokens: 2, total_tokens: 10 };
 const base = '"id":"chatcmpl-1","created":1,"model":"gpt-4o-mini"';
@@ -109,7 +109,7 @@ async function serve(): Promise<void> {
 if (process.env.BENCH_GATEWAY_SERVE === '1') await serve();
 
 /** Spawns `args` and waits for its `READY <url>` line. */
-async function startChild(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+export async function startChild(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -131,7 +131,7 @@ async function startChild(args: string[], env: Record<string, string>): Promise<
   return { child, url };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -141,7 +141,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 // ---------------------------------------------------------------- the client side
 
-interface Timing {
+export interface Timing {
   ok: boolean;
   /** Request start → first byte of a `data:` frame (streams) or the full body (blocking), µs. */
   firstUs: number;
@@ -149,7 +149,7 @@ interface Timing {
 }
 
 /** One POST over a keep-alive agent, timed with the body read to the end. */
-function call(agent: Agent, url: URL, headers: Record<string, string>, payload: string, check: (body: string) => boolean): Promise<Timing> {
+export function call(agent: Agent, url: URL, headers: Record<string, string>, payload: string, check: (body: string) => boolean): Promise<Timing> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     let firstUs = 0;
@@ -258,7 +258,7 @@ async function api(base: string, method: string, path: string, body?: unknown, t
 }
 
 /** First-run setup, provider credentials and a published chat app with a key, as a user would do it. */
-async function provision(kernelUrl: string, providerUrl: string): Promise<{ key: string; token: string; appId: string }> {
+export async function provision(kernelUrl: string, providerUrl: string): Promise<{ key: string; token: string; appId: string }> {
   await api(kernelUrl, 'POST', '/console/api/setup', { email: 'bench@example.com', name: 'Bench', password: 'bench-pass-1' });
   const login = await api(kernelUrl, 'POST', '/console/api/login', { email: 'bench@example.com', password: 'bench-pass-1' });
   const token = login.data.access_token as string;
@@ -296,7 +296,7 @@ interface BackendFigures {
   kernelRssMb: number;
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);

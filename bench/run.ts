@@ -21,6 +21,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   marketplace: async () => (await import('./marketplace.js')).bench(),
   console: async () => (await import('./console.js')).bench(),
   gateway: async () => (await import('./gateway.js')).bench(),
+  streams: async () => (await import('./streams.js')).bench(),
   'plugin-host-process': async () => (await import('./plugin-host-process.js')).bench(),
   'plugins-process': async () => (await import('./plugins.js')).bench('process'),
 };

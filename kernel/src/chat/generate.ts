@@ -118,8 +118,8 @@ export class Generator implements AppRunner<Prepared> {
     let extraMetadata: Record<string, unknown> = {};
     let inputFlagged = false;
     let messages: ChatMessage[] = [];
-    // #14: the row exists from the start of the generation, so a crash leaves it (swept to `error` at the next
-    // start) rather than nothing; the model call need not wait for it, the first event does.
+    // #14: the row is written as the generation starts, so a crash leaves it (swept to `error` at the next
+    // start) rather than nothing; moderation and the model call do not wait for it, the first event does.
     const begun = this.begin(prepared);
     begun.catch(() => {}); // awaited before the first event and before the last write
     let rowExists = false;
@@ -138,7 +138,6 @@ export class Generator implements AppRunner<Prepared> {
     }, CHECKPOINT_MS);
     checkpoint.unref();
     try {
-      await ensureRow();
       const flagged = await checkInput(this.deps, app.workspace_id, config, inputs, query, abort);
       const annotation = !flagged.flagged && config.annotation_reply.enabled && request.endpoint === 'chat' ? await this.deps.hooks?.annotationReply?.(runnable, query) : undefined;
       if (flagged.flagged || annotation) {
@@ -146,6 +145,7 @@ export class Generator implements AppRunner<Prepared> {
         if (annotation) extraMetadata = { annotation_reply: { id: annotation.id, account: { id: app.created_by, name: '' } } };
         // #14: flagged input goes no further: not into a title, not into the next turn's memory (Conversations.recent).
         inputFlagged = flagged.flagged;
+        await ensureRow();
         yield { event: app.mode === 'agent-chat' ? 'agent_message' : 'message', ...base, answer };
       } else {
         messages = buildMessages(app.mode, config, inputs, query, prepared.history, files);
@@ -162,6 +162,7 @@ export class Generator implements AppRunner<Prepared> {
           if (isAnswerDelta(event)) answer += event.answer;
           // A thought is re-sent as it fills in; the last version per id is what a stopped run keeps.
           if (event.event === 'agent_thought') streamedThoughts.set(event.id, thoughtOf(event));
+          await ensureRow();
           yield event;
         }
         answer = result.answer || answer;
@@ -185,7 +186,7 @@ export class Generator implements AppRunner<Prepared> {
         error = mapped.message;
         this.deps.logger.warn({ err: caught, appId: app.id, taskId }, 'generation failed');
         // Best effort: with the database gone the client still hears why (its row is swept at the next start).
-        await this.store(prepared, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} }).catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id, taskId }, 'storing a failed message failed'));
+        await this.store(prepared, begun, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} }).catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id, taskId }, 'storing a failed message failed'));
         yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: mapped.status, code: mapped.code, message: mapped.message };
         return;
       }
@@ -195,7 +196,7 @@ export class Generator implements AppRunner<Prepared> {
     const latency = elapsed(started);
     const metadata = { ...extraMetadata, usage: await this.usageView(app.workspace_id, config.model.provider, config.model.name, usage, latency), retriever_resources: [] as unknown[] };
     // Stored only (not sent): what keeps a flagged turn out of memory.
-    await this.store(prepared, { answer, usage, latency, status, error, thoughts, metadata: inputFlagged ? { ...metadata, input_moderated: true } : metadata });
+    await this.store(prepared, begun, { answer, usage, latency, status, error, thoughts, metadata: inputFlagged ? { ...metadata, input_moderated: true } : metadata });
     if (status === 'stopped' && isShutdown(signal.reason)) {
       // #14: the shutdown deadline ended this run: the client learns why, with a code, and the stream closes.
       yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: 503, code: 'server_shutting_down', message: 'The server is shutting down. The answer so far was saved; please try again.' };
@@ -216,7 +217,9 @@ export class Generator implements AppRunner<Prepared> {
   }
 
   /** The last write, over the first (which it waits for: the row must be there to be updated). */
-  private async store(prepared: Prepared, outcome: Outcome): Promise<void> {
+  private async store(prepared: Prepared, begun: Promise<void>, outcome: Outcome): Promise<void> {
+    // Never in the same statement as the first write (one statement cannot write a row twice); if that failed, this inserts.
+    await begun.catch(() => {});
     await this.deps.conversations.finish(this.row(prepared, outcome));
   }
 

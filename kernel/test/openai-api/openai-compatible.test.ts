@@ -210,9 +210,10 @@ describe('OpenAI-compatible API on the wire', function () {
     for (let i = 0; i < 50 && upstream.closedEarly === 0; i++) await sleep(20);
     expect(upstream.closedEarly).to.equal(1);
     let row: { status: string; answer: string } | undefined;
-    for (let i = 0; i < 50 && !row; i++) {
+    // The row exists from the start (#14), 'generating' until the stop is stored.
+    for (let i = 0; i < 50 && (!row || row.status === 'generating'); i++) {
       row = await t.kernel.get(DatabaseRef).knex('messages').where({ id }).first();
-      if (!row) await sleep(20);
+      if (!row || row.status === 'generating') await sleep(20);
     }
     expect(row!.status).to.equal('stopped');
     expect(row!.answer.length).to.be.greaterThan(0);
