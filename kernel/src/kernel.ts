@@ -1,52 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './boot/config.js';
-import { addModules, checkModuleOrder, registerModuleRoutes } from './boot/compose.js';
-import { readiness, registerHealthRoutes, type Readiness } from './boot/health.js';
+import { addModules, checkModuleOrder } from './boot/compose.js';
+import { readiness, type Readiness } from './boot/health.js';
 import { Lifecycle, type BootReport } from './boot/lifecycle.js';
 import { type AnyModule, type KernelModuleOptions, type ServiceRef, ServiceRegistry } from './boot/module.js';
+import type { Server } from 'node:http';
 import { createHttpApp, type HttpApp } from './http/app.js';
-import { consoleSession } from './http/auth.js';
+import { httpServer } from './http/serve.js';
 import { ConnectionTracker } from './http/connections.js';
-import { serveConsole } from './http/console-static.js';
-import { applyRoutePolicy } from './http/route-policy.js';
 import { createLogger, type Logger } from './logger.js';
-import { SessionsRef } from './services.js';
-import { databaseModule, migrationsModule } from './db/module.js';
-import { eventsModule } from './events/module.js';
-import { jobsModule } from './jobs/module.js';
-import { identityModule } from './identity/module.js';
-import { appsModule } from './apps/module.js';
-import { pluginsModule } from './plugins/module.js';
-import { modelsModule } from './models/module.js';
-import { conversationsModule } from './conversations/module.js';
-import { filesModule } from './files/module.js';
-import { annotationsModule } from './annotations/module.js';
-import { chatModule } from './chat/module.js';
-import { runsModule } from './runs/module.js';
-import { serviceApiModule } from './service-api/module.js';
-import { openAiApiModule } from './openai-api/module.js';
-import { marketplaceModule } from './marketplace/module.js';
+import { KERNEL_MODULES } from './modules.js';
 
-/** The kernel's modules in boot order (stop runs in reverse); each names what it needs and provides (`services.ts`). */
-export const KERNEL_MODULES: readonly AnyModule[] = [
-  databaseModule,
-  migrationsModule,
-  eventsModule,
-  jobsModule,
-  identityModule,
-  appsModule,
-  pluginsModule,
-  modelsModule,
-  conversationsModule,
-  filesModule,
-  annotationsModule,
-  chatModule,
-  runsModule,
-  serviceApiModule,
-  openAiApiModule,
-  marketplaceModule,
-] as readonly AnyModule[];
+export { KERNEL_MODULES };
 
 export interface KernelOptions extends KernelModuleOptions {
   config: Config;
@@ -90,43 +54,14 @@ export function createKernel(options: KernelOptions): Kernel {
   const tracker = new ConnectionTracker();
   const http = createHttpApp(logger, tracker, { proxyHops: config.trustProxyHops });
   const registry = new ServiceRegistry();
-  let server: Server | undefined;
   let started = false;
 
-  const url = () => {
-    const address = server?.address() as AddressInfo | null | undefined;
-    return address ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}` : '';
-  };
+  const url = () => serving?.url() ?? '';
   const ready = () => readiness(registry, started, logger);
 
   addModules(lifecycle, modules, registry, { config, logger, options, url });
-  if (options.http !== false) {
-    lifecycle.add({
-      name: 'http',
-      async start() {
-        registerHealthRoutes(http, ready);
-        registerModuleRoutes(modules, registry, { http, tracker, config });
-        // Every console route's authority comes from the one table (issue #13).
-        applyRoutePolicy(http.console, '/console/api', consoleSession(registry.get(SessionsRef)));
-        http.mount();
-        http.koa.use(serveConsole()); // the console at `/`, after every API route (issue #7)
-        const listening = createServer({ keepAliveTimeout: 65_000 }, http.koa.callback());
-        server = listening;
-        await new Promise<void>((resolve, reject) => {
-          listening.once('error', reject);
-          listening.listen(config.port, config.host, () => {
-            listening.off('error', reject);
-            resolve();
-          });
-        });
-      },
-      async stop() {
-        if (!server) return;
-        const { forced } = await tracker.drain(server, config.shutdownTimeoutMs);
-        if (forced) logger.warn('shutdown deadline reached: remaining connections were closed');
-      },
-    });
-  }
+  const serving = options.http !== false ? httpServer({ http, tracker, config, logger, modules, registry, ready }) : undefined;
+  if (serving) lifecycle.add(serving);
 
   return {
     config,
@@ -135,7 +70,7 @@ export function createKernel(options: KernelOptions): Kernel {
     tracker,
     get: (ref) => registry.get(ref),
     get server() {
-      return server;
+      return serving?.server;
     },
     get url() {
       return url();

@@ -118,19 +118,24 @@ export class Generator implements AppRunner<Prepared> {
     let extraMetadata: Record<string, unknown> = {};
     let inputFlagged = false;
     let messages: ChatMessage[] = [];
-    // #14: the row is written as the generation starts, so a crash leaves it (swept to `error` at the next
-    // start) rather than nothing; moderation and the model call do not wait for it, the first event does.
-    const begun = this.begin(prepared);
-    begun.catch(() => {}); // awaited before the first event and before the last write
+    // #14: a streamed message's row is written as the generation starts, so a crash leaves it (swept to `error`
+    // at the next start) rather than nothing; moderation and the model call do not wait for it, the first event
+    // does. A blocking one is written once at the end, unless it is still running at the first checkpoint.
+    let begun: Promise<void> | undefined;
     let rowExists = false;
+    const startRow = () => {
+      begun = this.begin(prepared, answer);
+      begun.then(() => (rowExists = true), () => {}); // the rejection is awaited before the first event and the last write
+    };
+    if (!request.blocking) startRow();
     const ensureRow = async () => {
-      if (rowExists) return;
+      if (rowExists || !begun) return;
       await begun;
-      rowExists = true;
     };
     let checkpointed = '';
     let checkpointAt = Date.now();
     const checkpoint = setInterval(() => {
+      if (!begun) return startRow();
       if (!rowExists || (answer === checkpointed && Date.now() - checkpointAt < HEARTBEAT_MS - CHECKPOINT_MS)) return;
       checkpointed = answer;
       checkpointAt = Date.now();
@@ -186,7 +191,7 @@ export class Generator implements AppRunner<Prepared> {
         error = mapped.message;
         this.deps.logger.warn({ err: caught, appId: app.id, taskId }, 'generation failed');
         // Best effort: with the database gone the client still hears why (its row is swept at the next start).
-        await this.store(prepared, begun, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} }).catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id, taskId }, 'storing a failed message failed'));
+        await this.store(prepared, () => begun, { answer, usage, latency: elapsed(started), status, error, thoughts, metadata: {} }).catch((err: unknown) => this.deps.logger.warn({ err, appId: app.id, taskId }, 'storing a failed message failed'));
         yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: mapped.status, code: mapped.code, message: mapped.message };
         return;
       }
@@ -196,7 +201,7 @@ export class Generator implements AppRunner<Prepared> {
     const latency = elapsed(started);
     const metadata = { ...extraMetadata, usage: await this.usageView(app.workspace_id, config.model.provider, config.model.name, usage, latency), retriever_resources: [] as unknown[] };
     // Stored only (not sent): what keeps a flagged turn out of memory.
-    await this.store(prepared, begun, { answer, usage, latency, status, error, thoughts, metadata: inputFlagged ? { ...metadata, input_moderated: true } : metadata });
+    await this.store(prepared, () => begun, { answer, usage, latency, status, error, thoughts, metadata: inputFlagged ? { ...metadata, input_moderated: true } : metadata });
     if (status === 'stopped' && isShutdown(signal.reason)) {
       // #14: the shutdown deadline ended this run: the client learns why, with a code, and the stream closes.
       yield { event: 'error', task_id: taskId, message_id: messageId, ...(conversation ? { conversation_id: conversation.id } : {}), status: 503, code: 'server_shutting_down', message: 'The server is shutting down. The answer so far was saved; please try again.' };
@@ -207,19 +212,25 @@ export class Generator implements AppRunner<Prepared> {
   }
 
   /** The first write: the message as it starts, `generating`, with its new conversation if it opens one. */
-  private begin(prepared: Prepared): Promise<void> {
+  private begin(prepared: Prepared, answer: string): Promise<void> {
+    return this.write(prepared, { answer, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, latency: 0, status: 'generating', error: null, thoughts: [], metadata: {} });
+  }
+
+  /** Inserts the row (the first write, or the only one of a short blocking message), with its conversation change. */
+  private write(prepared: Prepared, outcome: Outcome): Promise<void> {
     const { runnable, request, conversation, inputs } = prepared;
     const { app, config } = runnable;
     return this.deps.conversations.begin(
-      this.row(prepared, { answer: '', usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, latency: 0, status: 'generating', error: null, thoughts: [], metadata: {} }),
+      this.row(prepared, outcome),
       conversation ? { isNew: conversation.isNew, mode: app.mode, inputs, name: conversation.isNew ? defaultName(request) : undefined, introduction: config.opening_statement } : undefined,
     );
   }
 
-  /** The last write, over the first (which it waits for: the row must be there to be updated). */
-  private async store(prepared: Prepared, begun: Promise<void>, outcome: Outcome): Promise<void> {
-    // Never in the same statement as the first write (one statement cannot write a row twice); if that failed, this inserts.
-    await begun.catch(() => {});
+  /** The last write: over the first, which it waits for (one statement cannot write a row twice), or the only one. */
+  private async store(prepared: Prepared, begun: () => Promise<void> | undefined, outcome: Outcome): Promise<void> {
+    const first = begun();
+    if (!first) return this.write(prepared, outcome);
+    await first.catch(() => {}); // if it failed, this inserts
     await this.deps.conversations.finish(this.row(prepared, outcome));
   }
 

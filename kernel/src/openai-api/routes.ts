@@ -181,6 +181,7 @@ export function registerOpenAiRoutes(service: Router, deps: OpenAiRouteDeps): vo
         files: files.length ? files : undefined,
         autoGenerateName: false,
         source: 'api',
+        blocking: !stream,
         ...(completion ? {} : { history: parsed.history, ...(parsed.system ? { systemPrompt: parsed.system } : {}) }),
       },
       owner: () => ownerOf(ctx, conversations, user),

@@ -28,6 +28,12 @@ export interface RunRequest {
   readonly history?: readonly HistoryTurn[];
   /** A client's own system message (OpenAI-compatible API): moderated, then appended to the app's prompt. */
   readonly systemPrompt?: string;
+  /**
+   * The client waits for the whole answer (blocking mode). Its message is then
+   * written once, at the end, unless it runs past the first checkpoint: a
+   * client that has seen no message id loses nothing to a crash before that.
+   */
+  readonly blocking?: boolean;
 }
 
 /** A checked request: errors found while preparing are plain JSON errors, before any stream starts. */

@@ -24,6 +24,7 @@ export function messageRequest(input: Record<string, unknown>, endpoint: 'chat' 
     files: input.files,
     autoGenerateName: input.auto_generate_name !== false,
     source,
+    blocking: responseMode(input.response_mode) === 'blocking',
   };
 }
 

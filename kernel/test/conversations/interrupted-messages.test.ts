@@ -57,6 +57,22 @@ describe('messages from the start of their generation (#14)', function () {
     expect(await knex('messages').where({ conversation_id: conversationId }).count({ n: '*' }).first()).to.satisfy((r: { n: string | number }) => Number(r.n) === 1);
   });
 
+  it('writes a blocking message that is still running at the first checkpoint (2 s) before it ends', async () => {
+    k.upstream.scripts = [{ kind: 'stream', words: Array.from({ length: 35 }, (_, i) => ` b${i}`), delayMs: 100 }];
+    const answered = k.t.api('POST', '/v1/chat-messages', { token: app.key, body: { inputs: {}, query: 'Slowly', user: 'u-blocking', response_mode: 'blocking', auto_generate_name: false } });
+    let row: { id: string; status: string; answer: string } | undefined;
+    for (let i = 0; i < 60 && !row; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      row = (await knex('messages').where({ query: 'Slowly' }).first('id', 'status', 'answer')) as typeof row;
+    }
+    expect(row, 'the row of the running blocking message').to.exist;
+    expect(row!.status).to.equal('generating');
+    const res = await answered;
+    expect(res.status).to.equal(200);
+    expect(res.body.message_id).to.equal(row!.id);
+    expect(await knex('messages').where({ id: row!.id }).first('status', 'answer')).to.deep.equal({ status: 'normal', answer: res.body.answer });
+  });
+
   it('sweeps to error only the generating messages whose heartbeat is stale (a database shared by processes)', async () => {
     const conversations = k.t.kernel.get(ConversationsRef);
     const row = (id: string, ageMs: number) => ({
