@@ -198,7 +198,7 @@ export class Conversations {
 
   /** Stores a message's outcome (finished, stopped or failed) over the row {@link begin} wrote. */
   async finish(message: Omit<MessageRow, 'created_at' | 'updated_at'>): Promise<void> {
-    await this.writer.save({ message, conversation: { kind: 'none' } });
+    await this.writer.save({ message, conversation: { kind: 'none' }, replaces: true });
   }
 
   /**

@@ -16,6 +16,8 @@ export type ConversationChange =
 export interface SaveItem {
   readonly message: Omit<MessageRow, 'created_at' | 'updated_at'>;
   readonly conversation: ConversationChange;
+  /** The row may exist (a later write over the first): an upsert rather than the plain insert of a first write. */
+  readonly replaces?: boolean;
 }
 
 /** A checkpoint of a message still generating: its answer so far, and a heartbeat (`updated_at`). */
@@ -123,7 +125,10 @@ export class MessageWriter {
     const statements: string[] = [];
     const items = all.filter((i): i is SaveItem => 'message' in i);
     const progress = all.flatMap((i) => ('progress' in i ? [i.progress] : []));
-    if (items.length) statements.push(sqlWithLiterals(this.messagesStatement(items)));
+    const inserts = items.filter((i) => !i.replaces);
+    const replaces = items.filter((i) => i.replaces);
+    if (inserts.length) statements.push(sqlWithLiterals(this.messagesStatement(inserts, false)));
+    if (replaces.length) statements.push(sqlWithLiterals(this.messagesStatement(replaces, true)));
     if (progress.length) {
       // Only a row still generating: a checkpoint queued behind its last write must not undo it.
       const values = progress.map(() => '(?::uuid, ?)').join(', ');
@@ -133,7 +138,7 @@ export class MessageWriter {
     return runSimple(this.knex, `SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.timeoutMs))}; ${statements.join('; ')}`);
   }
 
-  private messagesStatement(items: SaveItem[]): Knex.SqlNative {
+  private messagesStatement(items: SaveItem[], upsert: boolean): Knex.SqlNative {
     const parts: string[] = [];
     const bindings: Knex.Value[] = [];
     const created = items.flatMap((i) => (i.conversation.kind === 'create' ? [i.conversation.row] : []));
@@ -151,11 +156,9 @@ export class MessageWriter {
     }
     // clock_timestamp(), not now(): messages started in one statement keep the order they were started in.
     const now = this.knex.raw('clock_timestamp()');
-    const messages = this.knex('messages')
-      .insert(items.map((i) => ({ ...i.message, created_at: now, updated_at: now })))
-      .onConflict('id')
-      .merge([...UPDATED_COLUMNS])
-      .toSQL();
+    // A plain insert where no row can exist yet: cheaper than ON CONFLICT's speculative insertion (bench/gateway).
+    const insert = this.knex('messages').insert(items.map((i) => ({ ...i.message, created_at: now, updated_at: now })));
+    const messages = (upsert ? insert.onConflict('id').merge([...UPDATED_COLUMNS]) : insert).toSQL();
     bindings.push(...messages.bindings);
     return this.knex.raw(parts.length ? `WITH ${parts.join(', ')} ${messages.sql}` : messages.sql, bindings).toSQL().toNative();
   }

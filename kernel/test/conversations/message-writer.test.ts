@@ -93,7 +93,7 @@ describe('message writer (group commit)', function () {
     await writer.save({ ...first, message: { ...first.message, status: 'generating' } });
     const started = (await knex('messages').where({ id: first.message.id }).first('created_at', 'status')) as { created_at: Date; status: string };
     expect(started.status).to.equal('generating');
-    await writer.save({ message: { ...first.message, answer: 'the whole answer', status: 'normal', answer_tokens: 3 }, conversation: { kind: 'none' } });
+    await writer.save({ message: { ...first.message, answer: 'the whole answer', status: 'normal', answer_tokens: 3 }, conversation: { kind: 'none' }, replaces: true });
     const rows = (await knex('messages').where({ conversation_id: conversation })) as Array<{ answer: string; status: string; answer_tokens: number; created_at: Date; updated_at: Date }>;
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ answer: 'the whole answer', status: 'normal', answer_tokens: 3 });
@@ -107,7 +107,7 @@ describe('message writer (group commit)', function () {
     const generating = create(randomUUID(), '');
     const finished = create(randomUUID(), '');
     await Promise.all([writer.save({ ...generating, message: { ...generating.message, status: 'generating' } }), writer.save({ ...finished, message: { ...finished.message, status: 'generating' } })]);
-    await writer.save({ message: { ...finished.message, answer: 'final', status: 'normal' }, conversation: { kind: 'none' } });
+    await writer.save({ message: { ...finished.message, answer: 'final', status: 'normal' }, conversation: { kind: 'none' }, replaces: true });
     await Promise.all([writer.save({ progress: { id: generating.message.id, answer: 'so far' } }), writer.save({ progress: { id: finished.message.id, answer: 'stale' } })]);
     expect(await knex('messages').where({ id: generating.message.id }).first('answer', 'status')).to.deep.equal({ answer: 'so far', status: 'generating' });
     expect(await knex('messages').where({ id: finished.message.id }).first('answer', 'status')).to.deep.equal({ answer: 'final', status: 'normal' });
