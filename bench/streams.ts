@@ -13,8 +13,8 @@
  *   the load, once it has had SETTLE_SECONDS to give memory back.
  *
  * Targets (#14): p99 time to first event < 1 s at 200 streams; RSS after the
- * load within 20% of idle. BENCH_STREAMS, BENCH_STREAMS_ROUNDS and
- * BENCH_STREAMS_SETTLE_SECONDS change the shape.
+ * load within 20% of idle. BENCH_STREAMS, BENCH_STREAMS_ROUNDS,
+ * BENCH_STREAMS_SETTLE_SECONDS and BENCH_STREAMS_NAMING change the shape.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -30,6 +30,8 @@ const root = join(here, '..');
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 200);
 const ROUNDS = Number(process.env.BENCH_STREAMS_ROUNDS ?? 10);
 const SETTLE_SECONDS = Number(process.env.BENCH_STREAMS_SETTLE_SECONDS ?? 20);
+/** BENCH_STREAMS_NAMING=1: Dify's default `auto_generate_name`, a second model call per new conversation (off by default, as in bench/gateway). */
+const NAMING = process.env.BENCH_STREAMS_NAMING === '1';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,7 +54,7 @@ export async function bench(): Promise<BenchResult> {
     const chatMessages = new URL(`${kernel.url}/v1/chat-messages`);
     const completions = new URL(`${provider.url}/v1/chat/completions`);
     let n = 0;
-    const stream = () => call(agent, chatMessages, { Authorization: `Bearer ${key}` }, JSON.stringify({ inputs: {}, query: 'Hi', user: `user-${n++ % 100}`, response_mode: 'streaming', auto_generate_name: false }), (b) => b.includes('"event":"message_end"'));
+    const stream = () => call(agent, chatMessages, { Authorization: `Bearer ${key}` }, JSON.stringify({ inputs: {}, query: 'Hi', user: `user-${n++ % 100}`, response_mode: 'streaming', auto_generate_name: NAMING }), (b) => b.includes('"event":"message_end"'));
     const direct = () => call(directAgent, completions, { Authorization: 'Bearer sk-bench' }, JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Hi' }] }), (b) => b.includes('[DONE]'));
 
     for (let i = 0; i < 100; i++) await stream(); // JIT, isolate, pools
@@ -86,6 +88,7 @@ export async function bench(): Promise<BenchResult> {
 
     const figures = {
       streamsPerRound: STREAMS,
+      naming: NAMING,
       rounds: ROUNDS,
       loadSeconds,
       tesseraFirstEvent: firstEvent(tessera),
