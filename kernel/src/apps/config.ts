@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, TesseraError } from '../errors.js';
 import { parse } from '../schema-check.js';
 import { AppConfigSchema } from './config-schema.js';
 
@@ -163,6 +163,30 @@ export function normalizeConfig(mode: string, patch: unknown, base: AppConfig = 
     if (mode === 'agent-chat') config.agent_mode.enabled = true;
   }
   return parse(AppConfigSchema, config, 'model_config', 'model_config') as AppConfig;
+}
+
+/** What each loaded config object's schema check found (the runnable cache hands out the same object per version). */
+const storedProblems = new WeakMap<AppConfig, TesseraError | null>();
+
+/**
+ * A stored config that breaks the schema — saved before the schema existed, or
+ * edited in the database — makes its app unavailable with a coded 400 naming
+ * the field (issue #14: `keywords: 5` made every chat a 500). Checked once per
+ * loaded config.
+ */
+export function checkStoredConfig(config: AppConfig): void {
+  let problem = storedProblems.get(config);
+  if (problem === undefined) {
+    try {
+      parse(AppConfigSchema, config, 'model_config', 'model_config');
+      problem = null;
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problem = new TesseraError(400, 'app_unavailable', `App unavailable, please check your app configurations: ${error.message}`);
+    }
+    storedProblems.set(config, problem);
+  }
+  if (problem) throw problem;
 }
 
 /** Parses a stored config, tolerating older rows by merging over the defaults. */

@@ -6,7 +6,7 @@ import { unix } from '../identity/models.js';
 import type { ModelRef } from '../boot/config.js';
 import { priceOf } from '../models/usage.js';
 import type { RunnableApp } from '../apps/apps.js';
-import { formFields } from '../apps/config.js';
+import { checkStoredConfig, formFields } from '../apps/config.js';
 import { type Conversations, HEARTBEAT_MS, type MessageRow } from '../conversations/conversations.js';
 import { type Files, type MessageFile, storedFiles } from '../files/files.js';
 import { checkInput, checkOutput, moderateInput } from './moderation.js';
@@ -72,6 +72,7 @@ export class Generator implements AppRunner<Prepared> {
     if (request.endpoint === 'chat' && !['chat', 'agent-chat'].includes(mode)) throw new TesseraError(400, 'not_chat_app', 'Please check if your app mode matches the right API route.');
     if (request.endpoint === 'completion' && mode !== 'completion') throw new TesseraError(400, 'not_completion_app', 'Please check if your app mode matches the right API route.');
     if (!config.model.provider || !config.model.name) throw new TesseraError(400, 'app_unavailable', 'App unavailable, please check your app configurations: no model is set.');
+    checkStoredConfig(original.config);
     if (request.endpoint === 'chat' && (typeof request.query !== 'string' || request.query.trim() === '')) throw new InputError('query is required', 'query');
     const inputs = checkInputs(config, request.inputs);
     let conversation: Prepared['conversation'] = null;
