@@ -16,6 +16,7 @@ const PURE = [
   '^src/apps/dsl/(dsl|common|model-config)\\.ts$',
   '^src/workflows/graph/',
   '^src/workflows/engine/',
+  '^src/workflows/nodes/',
   '^src/knowledge/indexing/chunk/',
   '^src/knowledge/retrieval/fusion',
 ];

@@ -119,6 +119,19 @@ const MODELS = {
   provider_not_support_text_to_speech: { status: 400, dify: true, description: 'No text-to-speech model is available for this app.' },
 } as const satisfies Specs;
 
+const WORKFLOW_GRAPHS = {
+  workflow_invalid_graph: { status: 400, description: 'A workflow graph is not Dify\'s graph JSON: `nodes` or `edges` is not a list, or a node has no id or no `data`. The message says what is wrong.' },
+  workflow_invalid_node: { status: 400, description: 'A node\'s config cannot be used: a `default_value` that does not parse as its type, a child whose iteration or loop does not exist, an iteration or loop without its start node. `params` is the node id.' },
+  workflow_duplicate_node: { status: 400, description: 'Two nodes of the graph have the same id. `params` is the id.' },
+  workflow_no_start: { status: 400, description: 'The graph has no start node (nor a trigger node), or more than one start node. Keep exactly one.' },
+  workflow_dangling_edge: { status: 400, description: 'An edge\'s source or target names no node of the graph. `params` is the node at the edge\'s other end (or the missing id).' },
+  workflow_edge_crosses_scope: { status: 400, description: 'An edge joins a node inside an iteration or loop to a node outside it (or in another one). Connect the container node instead. `params` is the source node.' },
+  workflow_cycle: { status: 400, description: 'The graph has a cycle. Repeat work with a loop node instead. `params` is a node on the cycle.' },
+  workflow_unknown_node_type: { status: 400, description: 'A node\'s type, or its type at its `version`, is not provided by any installed node plugin. `params` is the node id.' },
+  workflow_selector_unknown_node: { status: 400, description: 'A node reads a variable of a node that does not exist (a `[node_id, …]` selector or a `{{#node_id.var#}}` reference). `params` is the reading node; the message names both.' },
+  workflow_selector_not_upstream: { status: 400, description: 'A node reads a variable of a node that does not run before it (not upstream in its scope or an enclosing one, or inside another iteration or loop). `params` is the reading node; the message names both.' },
+} as const satisfies Specs;
+
 const PLUGINS = {
   plugin_package_not_found: { status: 404, description: 'No version of this plugin (or not the requested version) is installed on this install. Upload it or fetch it from the marketplace first.' },
   plugin_not_installed: { status: 404, description: 'The plugin is installed on this install but not in this workspace. Enable it first.' },
@@ -171,6 +184,20 @@ const PLUGIN_ERRORS = {
 } as const satisfies Record<PluginErrorCode, ErrorSpec>;
 
 /**
+ * Errors a workflow run ends with (issue #16): reported in the run's
+ * `workflow_finished` event (`error`) and record, the run's status `failed` (or
+ * `stopped`); `status` is the answer's (a blocking run answers 200 with the failed run).
+ */
+const WORKFLOW_RUNS = {
+  workflow_node_failed: { status: 200, description: 'A node of the workflow failed and its error strategy was to fail the run (the message is the node\'s error; the node is named). Fix the node or give it a fail branch or default values.' },
+  workflow_step_limit: { status: 200, description: 'The run reached the maximum number of node executions (WORKFLOW_MAX_STEPS, default 500, iteration and loop bodies included); the message names the node it stopped at. A loop or iteration is probably larger than intended.' },
+  workflow_time_limit: { status: 200, description: 'The run took longer than the maximum run time (WORKFLOW_MAX_EXECUTION_TIME, default 1,200 s); the message names the node it stopped at.' },
+  workflow_output_invalid: { status: 200, description: 'A node produced an output of the wrong type or over a size limit (string length, array length, nesting depth, 200 KB per variable); the message names the node and the output.' },
+  workflow_iteration_input_invalid: { status: 200, description: 'An iteration\'s input variable is missing or not an array; the message names the iteration node.' },
+  workflow_stopped: { status: 200, description: 'The run was stopped (by the stop endpoint, or the server shutting down); the run\'s status is `stopped`.' },
+} as const satisfies Specs;
+
+/**
  * Not error responses: codes of the entries of a 200 answer that failed one by one
  * (`POST /workspaces/current/members/invite-email`, `invitation_results[]` with
  * `status: "failed"`). `status` is the answer's.
@@ -186,14 +213,16 @@ export const ERROR_SECTIONS = [
   { title: 'Accounts, sessions, workspaces and members', codes: IDENTITY },
   { title: 'Apps, conversations and runs', codes: APPS },
   { title: 'Files', codes: FILES },
+  { title: 'Workflow graphs', codes: WORKFLOW_GRAPHS },
   { title: 'Model providers and model calls', codes: MODELS },
   { title: 'Plugins and the marketplace', codes: PLUGINS },
   { title: 'Errors a plugin reports (`PluginError`, passed on)', codes: PLUGIN_ERRORS },
+  { title: 'Workflow runs', codes: WORKFLOW_RUNS },
   { title: 'Per-entry result codes in a 200 answer', codes: RESULTS },
 ] as const;
 
 /** Every code the kernel sends, with its status and meaning. */
-export const ERRORS = { ...REQUESTS, ...IDENTITY, ...APPS, ...FILES, ...MODELS, ...PLUGINS, ...PLUGIN_ERRORS, ...RESULTS } as const;
+export const ERRORS = { ...REQUESTS, ...IDENTITY, ...APPS, ...FILES, ...WORKFLOW_GRAPHS, ...MODELS, ...PLUGINS, ...PLUGIN_ERRORS, ...WORKFLOW_RUNS, ...RESULTS } as const;
 
 /** A code of the catalogue: the type of `code` at throw sites. */
 export type ErrorCode = keyof typeof ERRORS;
