@@ -198,6 +198,17 @@ const WORKFLOW_RUNS = {
 } as const satisfies Specs;
 
 /**
+ * Jinja2 templates (template-transform nodes, Jinja2 prompts), rendered in the
+ * sandbox (sandbox/jinja.ts): the node fails with one of these as its error.
+ */
+const TEMPLATES = {
+  template_syntax_error: { status: 400, description: 'A Jinja2 template could not be parsed or rendered; the message quotes the engine, with the line and column.' },
+  template_timeout: { status: 400, description: 'A Jinja2 template did not finish rendering within its time limit (1 s by default). A loop is probably far larger than intended.' },
+  template_output_too_long: { status: 400, description: 'A Jinja2 template produced more than the allowed output (80,000 characters by default); the message gives the length.' },
+  template_memory_exceeded: { status: 400, description: 'A Jinja2 template used more memory than the sandbox allows while rendering (64 MB by default).' },
+} as const satisfies Specs;
+
+/**
  * Not error responses: codes of the entries of a 200 answer that failed one by one
  * (`POST /workspaces/current/members/invite-email`, `invitation_results[]` with
  * `status: "failed"`). `status` is the answer's.
@@ -218,11 +229,12 @@ export const ERROR_SECTIONS = [
   { title: 'Plugins and the marketplace', codes: PLUGINS },
   { title: 'Errors a plugin reports (`PluginError`, passed on)', codes: PLUGIN_ERRORS },
   { title: 'Workflow runs', codes: WORKFLOW_RUNS },
+  { title: 'Jinja2 templates', codes: TEMPLATES },
   { title: 'Per-entry result codes in a 200 answer', codes: RESULTS },
 ] as const;
 
 /** Every code the kernel sends, with its status and meaning. */
-export const ERRORS = { ...REQUESTS, ...IDENTITY, ...APPS, ...FILES, ...WORKFLOW_GRAPHS, ...MODELS, ...PLUGINS, ...PLUGIN_ERRORS, ...WORKFLOW_RUNS, ...RESULTS } as const;
+export const ERRORS = { ...REQUESTS, ...IDENTITY, ...APPS, ...FILES, ...WORKFLOW_GRAPHS, ...MODELS, ...PLUGINS, ...PLUGIN_ERRORS, ...WORKFLOW_RUNS, ...TEMPLATES, ...RESULTS } as const;
 
 /** A code of the catalogue: the type of `code` at throw sites. */
 export type ErrorCode = keyof typeof ERRORS;
