@@ -34,6 +34,7 @@ export class Run implements RunContext {
   /** Aborted by the caller's signal: the run stops. */
   readonly stopSignal: AbortSignal;
   readonly startedAt: number;
+  readonly stopper: AbortController;
   steps = 0;
   exceptions = 0;
   private index = 0;
@@ -43,7 +44,12 @@ export class Run implements RunContext {
     this.clock = options.clock ?? (() => Date.now());
     this.sleep = options.sleep ?? (() => Promise.resolve());
     this.executeNode = options.executeNode;
-    this.stopSignal = options.signal ?? new AbortController().signal;
+    // Our own controller: the caller's signal stops the run, and so does a consumer that stops reading.
+    const own = new AbortController();
+    if (options.signal?.aborted) own.abort(options.signal.reason);
+    else options.signal?.addEventListener('abort', () => own.abort(options.signal!.reason), { once: true });
+    this.stopper = own;
+    this.stopSignal = own.signal;
     this.startedAt = this.clock();
   }
 
@@ -149,6 +155,7 @@ function takes(edge: GraphEdge, handle: string): boolean {
 /** Runs `scope` of `graph` (usually `graph.top`) and yields the engine's events, `run_finished` last. */
 export async function* runGraph(graph: Graph, scope: GraphScope, options: RunOptions): AsyncIterable<EngineEvent> {
   const run = new Run(graph, options);
+  let finished = false;
   const done = run.runScope(scope, options.pool, {}, run.stopSignal).then(
     (outcome) => {
       const stopped = run.stopSignal.aborted || outcome.status === 'stopped' || outcome.error?.code === 'workflow_stopped';
@@ -157,12 +164,15 @@ export async function* runGraph(graph: Graph, scope: GraphScope, options: RunOpt
         : outcome.error ? { code: errorCode(outcome.error), message: outcome.error.message, ...(outcome.error.nodeId === undefined ? {} : { nodeId: outcome.error.nodeId }) } : undefined;
       const status = stopped ? 'stopped' : outcome.status === 'failed' ? 'failed' : run.exceptions > 0 ? 'partial-succeeded' : 'succeeded';
       run.emit({ type: 'run_finished', status, outputs: status === 'succeeded' || status === 'partial-succeeded' ? outcome.outputs : {}, error, steps: run.steps, exceptionsCount: run.exceptions, elapsedMs: run.clock() - run.startedAt });
+      finished = true;
       run.events.close();
     },
   );
   try {
     yield* run.events;
   } finally {
+    // A consumer that breaks off (a client gone) stops the run rather than leaving it running unread.
+    if (!finished) run.stopper.abort(new Error('The run\'s events are no longer read.'));
     await done;
   }
 }
