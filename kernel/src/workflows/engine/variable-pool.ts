@@ -5,12 +5,13 @@
  * `sys`, `env` and `conversation` are namespaces in place of a node id (Dify's
  * SYSTEM_VARIABLE_NODE_ID, ENVIRONMENT_VARIABLE_NODE_ID, CONVERSATION_VARIABLE_NODE_ID).
  * A path past the variable walks objects by key and arrays by index, so
- * `[http, files, 0, url]` reads a file object's attribute as Dify's `get` does.
+ * `[start, doc, name]` reads a file object's attribute as Dify's `get` does (below).
  *
  * Iterations and loops run their body in a child pool: reads fall through to the
  * parent, writes stay in the child, so parallel iterations do not see each other.
  */
 import type { Selector } from '../graph/types.js';
+import { isFileValue } from './value-types.js';
 
 /** Dify's system variables (`sys.*`); `files` is an array of file objects. */
 export interface SystemVariables {
@@ -92,7 +93,21 @@ export class VariablePool {
 
 const MISSING = Symbol('missing');
 
+/**
+ * Dify's FileAttribute names → the file object's fields (core/file/file_manager.get_attr):
+ * `[node, file, 'name']` is the file's `filename`, `url` its URL.
+ */
+const FILE_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  name: ['filename'], url: ['url', 'remote_url'], type: ['type'], size: ['size'], mime_type: ['mime_type'],
+  transfer_method: ['transfer_method'], extension: ['extension'], related_id: ['related_id'],
+};
+
 function step(value: unknown, key: string): unknown {
+  if (isFileValue(value) && key in FILE_ATTRIBUTES) {
+    const file = value as Record<string, unknown>;
+    for (const field of FILE_ATTRIBUTES[key]!) if (file[field] !== undefined && file[field] !== null) return file[field];
+    return undefined;
+  }
   if (Array.isArray(value)) {
     const i = Number(key);
     return Number.isInteger(i) && i >= 0 ? value[i] : undefined;

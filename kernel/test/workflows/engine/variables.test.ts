@@ -19,6 +19,11 @@ describe('workflow variable pool', () => {
     expect(pool.get(['llm', 'structured_output', 'summary'])).to.equal('short');
     expect(pool.get(['llm', 'structured_output', 'tags', '1'])).to.equal('b');
     expect(pool.get(['sys', 'files', '0', 'filename'])).to.equal('a.png');
+    // Dify's file attributes: name is the filename, url the URL, the others as they are.
+    expect(pool.get(['sys', 'files', '0', 'name'])).to.equal('a.png');
+    expect(pool.get(['sys', 'files', '0', 'url'])).to.equal('http://x/a.png');
+    expect(pool.get(['sys', 'files', '0', 'size'])).to.equal(12);
+    expect(pool.get(['sys', 'files', '0', 'extension'])).to.equal(undefined);
     expect(pool.get(['llm', 'structured_output', 'missing'])).to.equal(undefined);
     expect(pool.get(['llm', 'text', 'length'])).to.equal(undefined); // no path into a string
     expect(pool.get(['llm'])).to.equal(undefined);
