@@ -98,6 +98,18 @@ export interface GraphScope {
   readonly root: string;
   /** The node ids of this scope (not those of nested scopes). */
   readonly nodes: readonly string[];
+  /** Every entry of the scope, `root` first: several only at the top of a graph with several trigger nodes (Dify picks the one fired). */
+  readonly roots?: readonly string[];
+}
+
+/**
+ * What Dify tolerates but is probably a mistake: reported at compile time (an
+ * import's `completed-with-warnings`), never refused.
+ */
+export interface GraphWarning {
+  readonly kind: 'unreachable_node' | 'fail_branch_without_strategy' | 'edge_without_endpoint';
+  readonly message: string;
+  readonly nodeId?: string;
 }
 
 /** The compiled graph: what the engine schedules over. */
@@ -112,4 +124,6 @@ export interface Graph {
   readonly scopes: ReadonlyMap<string, GraphScope>;
   /** The JSON it was compiled from, for a lossless export. */
   readonly raw: RawGraph;
+  /** What compileGraph tolerated (unreachable nodes, …); absent on graphs built by hand. */
+  readonly warnings?: readonly GraphWarning[];
 }
