@@ -3,7 +3,9 @@
  *
  * Scheduling is Dify's graph engine's (api/core/workflow/graph_engine:
  * graph_traversal/edge_processor.py, skip_propagator.py): when a node finishes,
- * the edges from the handle it took are TAKEN and the others SKIPPED; a node runs
+ * all its outgoing edges are TAKEN, or for a branch node (one whose result names
+ * a handle: if-else, a classifier, a fail branch) the edges of that handle, the
+ * others SKIPPED; a node runs
  * once none of its incoming edges is unresolved and at least one is taken; a node
  * all of whose incoming edges are skipped is skipped itself (no events) and its
  * outgoing edges with it, transitively — so a join after an if-else runs once,
@@ -133,8 +135,8 @@ export class Run implements RunContext {
   }
 
   /** Runs one node; resolves with the handle taken, rejects with a WorkflowRunError when the run (or body) must fail. */
-  private async runNode(node: GraphNode, from: string | undefined, pool: VariablePool, position: Position, signal: AbortSignal): Promise<{ handle: string; type: string; outputs: Record<string, unknown> }> {
-    if (STRUCTURAL.has(node.type)) return { handle: 'source', type: node.type, outputs: {} };
+  private async runNode(node: GraphNode, from: string | undefined, pool: VariablePool, position: Position, signal: AbortSignal): Promise<{ handle: string | undefined; type: string; outputs: Record<string, unknown> }> {
+    if (STRUCTURAL.has(node.type)) return { handle: undefined, type: node.type, outputs: {} };
     if (this.stopSignal.aborted) throw new WorkflowRunError('workflow_stopped', 'The run was stopped.', node.id, true);
     if (this.steps >= this.limits.maxSteps) throw new WorkflowRunError('workflow_step_limit', `Max steps ${this.limits.maxSteps} reached at node ${node.id} (${node.title}).`, node.id, true);
     if (this.clock() - this.startedAt > this.limits.maxTimeMs) throw new WorkflowRunError('workflow_time_limit', `Max run time ${this.limits.maxTimeMs / 1000} s reached at node ${node.id} (${node.title}).`, node.id, true);
@@ -148,8 +150,12 @@ export class Run implements RunContext {
   }
 }
 
-function takes(edge: GraphEdge, handle: string): boolean {
-  return edge.sourceHandle === handle || (handle === 'source' && edge.sourceHandle === 'success-branch');
+/**
+ * Dify's EdgeProcessor: a node without branches (no handle) takes every outgoing
+ * edge, whatever its sourceHandle; a branch node only the edges of its handle.
+ */
+function takes(edge: GraphEdge, handle: string | undefined): boolean {
+  return handle === undefined || edge.sourceHandle === handle || (handle === 'source' && edge.sourceHandle === 'success-branch');
 }
 
 /** Runs `scope` of `graph` (usually `graph.top`) and yields the engine's events, `run_finished` last. */

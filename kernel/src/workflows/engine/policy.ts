@@ -6,7 +6,7 @@
  * then the strategy: `fail` fails the run (or the iteration/loop body), while
  * `fail-branch` and `default-value` finish the node with status `exception`,
  * outputs `{error_message, error_type}` (plus the defaults), and the
- * `fail-branch` or the default handle. Each exception counts in the run's
+ * `fail-branch` handle or, for default values, every outgoing edge. Each exception counts in the run's
  * `exceptions_count` (status `partial-succeeded`).
  */
 import { DEFAULT_HANDLE, FAIL_BRANCH_HANDLE, type NodeEvent, type NodeResult } from '@tessera/sdk';
@@ -20,7 +20,7 @@ import type { VariablePool } from './variable-pool.js';
 
 type Outputs = Record<string, unknown>;
 
-export async function executeWithPolicy(run: Run, node: GraphNode, ref: NodeRef, pool: VariablePool, position: Position, signal: AbortSignal, container: (() => Promise<Outputs>) | undefined): Promise<{ handle: string; outputs: Outputs }> {
+export async function executeWithPolicy(run: Run, node: GraphNode, ref: NodeRef, pool: VariablePool, position: Position, signal: AbortSignal, container: (() => Promise<Outputs>) | undefined): Promise<{ handle: string | undefined; outputs: Outputs }> {
   const started = run.clock();
   const retry = node.policy.retry;
   for (let attempt = 0; ; attempt++) {
@@ -28,8 +28,9 @@ export async function executeWithPolicy(run: Run, node: GraphNode, ref: NodeRef,
       const result = container ? { outputs: await container() } : await collect(run, node, pool, position, signal);
       checkOutputs(run, node, result.outputs);
       pool.setAll(node.id, result.outputs);
-      const handle = result.handle ?? DEFAULT_HANDLE;
-      run.emit({ type: 'node_finished', status: 'succeeded', outputs: result.outputs, handle, error: undefined, errorType: undefined, elapsedMs: run.clock() - started, at: run.clock(), ...ref });
+      // Dify's branch nodes: a node that names a handle, or one with a fail branch (whose success is `source`).
+      const handle = result.handle ?? (node.policy.onError.kind === 'fail-branch' ? DEFAULT_HANDLE : undefined);
+      run.emit({ type: 'node_finished', status: 'succeeded', outputs: result.outputs, handle: handle ?? DEFAULT_HANDLE, error: undefined, errorType: undefined, elapsedMs: run.clock() - started, at: run.clock(), ...ref });
       return { handle, outputs: result.outputs };
     } catch (e) {
       const fatal = e instanceof WorkflowRunError && e.fatal;
@@ -56,7 +57,7 @@ export async function executeWithPolicy(run: Run, node: GraphNode, ref: NodeRef,
   }
 }
 
-function onError(run: Run, node: GraphNode, ref: NodeRef, pool: VariablePool, e: unknown, started: number): { handle: string; outputs: Outputs } {
+function onError(run: Run, node: GraphNode, ref: NodeRef, pool: VariablePool, e: unknown, started: number): { handle: string | undefined; outputs: Outputs } {
   const policy = node.policy.onError;
   const error = errorMessage(e), type = errorType(e);
   if (policy.kind === 'fail') {
@@ -66,8 +67,9 @@ function onError(run: Run, node: GraphNode, ref: NodeRef, pool: VariablePool, e:
   run.exceptions++;
   const outputs: Outputs = policy.kind === 'default-value' ? { ...policy.outputs, error_message: error, error_type: type } : { error_message: error, error_type: type };
   pool.setAll(node.id, outputs);
-  const handle = policy.kind === 'fail-branch' ? FAIL_BRANCH_HANDLE : DEFAULT_HANDLE;
-  run.emit({ type: 'node_finished', status: 'exception', outputs, handle, error, errorType: type, elapsedMs: run.clock() - started, at: run.clock(), ...ref });
+  // default-value goes on as a node without branches (Dify: follow_branch False), fail-branch by its handle.
+  const handle = policy.kind === 'fail-branch' ? FAIL_BRANCH_HANDLE : undefined;
+  run.emit({ type: 'node_finished', status: 'exception', outputs, handle: handle ?? DEFAULT_HANDLE, error, errorType: type, elapsedMs: run.clock() - started, at: run.clock(), ...ref });
   return { handle, outputs };
 }
 
