@@ -1,6 +1,6 @@
 /**
- * A small Dify-graph-JSON → Graph builder for the engine's tests, until the
- * graph compiler (src/workflows/graph/compile.ts) lands: sticky notes dropped,
+ * A small Dify-graph-JSON → Graph builder (no checks), kept for tests that build
+ * graphs the compiler would refuse; the engine table uses compileGraph. Sticky notes dropped,
  * missing handles `source`, scopes by `parentId`/`iteration_id`/`loop_id`, the
  * node policy from `error_strategy`, `default_value` and `retry_config`. No checks.
  */

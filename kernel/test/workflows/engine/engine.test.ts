@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import { runGraph } from '../../../src/workflows/engine/engine.js';
 import type { EngineEvent } from '../../../src/workflows/engine/events.js';
 import { VariablePool } from '../../../src/workflows/engine/variable-pool.js';
+import { compileGraph } from '../../../src/workflows/graph/compile.js';
 import { executeLogicNode } from '../../../src/workflows/nodes/index.js';
-import { buildGraph } from './build-graph.js';
 
-const retrying = buildGraph({
+const retrying = compileGraph({
   nodes: [
     { id: 's', data: { type: 'start', title: 'Start', variables: [] } },
     { id: 'div', data: { type: 'assigner', version: '2', title: 'Divide', retry_config: { retry_enabled: true, max_retries: 10, retry_interval: 1000 }, items: [{ variable_selector: ['conversation', 'x'], input_type: 'constant', operation: '/=', value: 0 }] } },

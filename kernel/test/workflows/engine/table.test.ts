@@ -3,7 +3,8 @@
  * is a DSL-shaped file (app + workflow.graph) with runs: inputs (and optional
  * limits, a data patch per node, a stop) → the expected node order and statuses,
  * retries, iteration/loop rounds, streamed chunks, outputs and run status. The
- * nodes are the real logic nodes (src/workflows/nodes); the clock is virtual and
+ * graphs are compiled by the real compiler (compileGraph) and the nodes are the
+ * real logic nodes (src/workflows/nodes); the clock is virtual and
  * the injected sleep moves it (and waits a little for real, so a stop can land).
  */
 import { expect } from 'chai';
@@ -15,8 +16,8 @@ import type { EngineEvent } from '../../../src/workflows/engine/events.js';
 import type { EngineLimits } from '../../../src/workflows/engine/limits.js';
 import { VariablePool } from '../../../src/workflows/engine/variable-pool.js';
 import type { RawGraph } from '../../../src/workflows/graph/types.js';
+import { compileGraph } from '../../../src/workflows/graph/compile.js';
 import { executeLogicNode } from '../../../src/workflows/nodes/index.js';
-import { buildGraph } from './build-graph.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/workflows/engine');
 
@@ -52,7 +53,8 @@ function label(e: { nodeId: string; iterationIndex?: number; loopIndex?: number 
 export async function runFixtureCase(fixture: Fixture, c: Case): Promise<EngineEvent[]> {
   const raw = structuredClone(fixture.workflow.graph);
   for (const [id, data] of Object.entries(c.patch ?? {})) Object.assign(raw.nodes.find((n) => n.id === id)!.data, data);
-  const graph = buildGraph(raw);
+  const graph = compileGraph(raw);
+  expect(graph.warnings ?? [], 'the fixture compiles without warnings').to.deep.equal([]);
   const pool = new VariablePool({
     inputs: c.inputs,
     system: { user_id: 'user-1', app_id: 'app-1', workflow_id: 'wf-1', workflow_run_id: 'run-1', timestamp: 1_700_000_000 },
