@@ -19,7 +19,7 @@ export const TRIGGER_TYPES: readonly string[] = ['trigger-webhook', 'trigger-sch
 
 /** A sticky note: kept in `raw`, never a node (Dify drops `custom-note`; a node without a type is one too). */
 export function isNote(node: RawNode): boolean {
-  return node.type === 'custom-note' || !node.data || typeof node.data.type !== 'string' || node.data.type === '';
+  return node.type === 'custom-note' || typeof node.data?.type !== 'string' || node.data.type === '';
 }
 
 /** `compileGraph` then the structure checks; throws the first {@link GraphError}. */
@@ -27,11 +27,14 @@ export function compileGraph(input: RawGraph): Graph {
   if (!isRecord(input) || !Array.isArray(input.nodes) || !Array.isArray(input.edges ?? [])) {
     throw new GraphError('workflow_invalid_graph', 'A workflow graph needs a list of nodes and a list of edges.');
   }
+  // A hostile file nested 100,000 deep would overflow the stack in the clone below (a 500).
+  if (tooDeep(input, MAX_CONFIG_DEPTH + 3)) throw new GraphError('workflow_invalid_graph', `The graph is nested more than ${MAX_CONFIG_DEPTH} levels deep inside a node or edge.`);
   // Our own copy: the caller may change its object; export must give back what came in.
   const raw = structuredClone(input);
   const nodes = new Map<string, GraphNode>();
   raw.nodes.forEach((rawNode, index) => {
     if (!isRecord(rawNode)) throw new GraphError('workflow_invalid_graph', `Node ${index} of the graph is not an object.`);
+    if (rawNode.type !== 'custom-note' && !isRecord(rawNode.data)) throw new GraphError('workflow_invalid_graph', `Node ${index} of the graph (${String(rawNode.id)}) has no data.`);
     if (isNote(rawNode)) return;
     const id = idOf(rawNode.id);
     if (id === undefined) throw new GraphError('workflow_invalid_graph', `Node ${index} of the graph has no id.`);
@@ -82,7 +85,8 @@ export function compilePolicy(id: string, title: string, data: RawNode['data']):
   const outputs: Record<string, unknown> = {};
   for (const entry of Array.isArray(data.default_value) ? data.default_value : []) {
     if (!isRecord(entry) || typeof entry.key !== 'string') continue;
-    outputs[entry.key] = defaultValue(entry.type, entry.value, () => new GraphError('workflow_invalid_node', `Node ${nodeName({ id, title }, id)}: the default value of '${entry.key}' is not a ${String(entry.type)}.`, id));
+    // defineProperty: a key such as `__proto__` stays an output instead of replacing the object's prototype.
+    Object.defineProperty(outputs, entry.key, { enumerable: true, writable: true, configurable: true, value: defaultValue(entry.type, entry.value, () => new GraphError('workflow_invalid_node', `Node ${nodeName({ id, title }, id)}: the default value of '${entry.key}' is not a ${String(entry.type)}.`, id)) });
   }
   return { retry, onError: { kind: 'default-value', outputs } };
 }
@@ -166,6 +170,21 @@ function containerRoot(container: GraphNode, ids: readonly string[], nodes: Read
   if (starts.length === 1) return starts[0]!;
   const what = starts.length === 0 ? `has no ${CONTAINER_START[container.type]} node` : `has ${starts.length} ${CONTAINER_START[container.type]} nodes and no start_node_id naming one`;
   throw new GraphError('workflow_invalid_node', `The ${container.type} ${nodeName(container, container.id)} ${what}.`, container.id);
+}
+
+/** Deeper than any node config Dify writes (~10 levels under `data`). */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Whether a JSON value nests deeper than `max` (iterative: no recursion to overflow). */
+function tooDeep(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [at, depth] = item;
+    if (typeof at !== 'object' || at === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(at) ? at : Object.values(at)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Ids as Dify writes them are strings; YAML turns an unquoted numeric id into a number. */

@@ -18,6 +18,7 @@
  * Not read: code, Jinja2 templates (they bind `variables`), titles, default
  * values, output schemas, and a disabled context or vision block (Dify ignores it).
  */
+import { MAX_CONFIG_DEPTH } from './compile.js';
 import { GraphError, nodeName } from './errors.js';
 import { templateReferences } from './templates.js';
 import { NAMESPACES, type Graph, type GraphNode, type Selector } from './types.js';
@@ -38,13 +39,16 @@ export function referencedSelectors(node: GraphNode): Selector[] {
   return selectorUses(node).map((use) => use.selector);
 }
 
+
 export function selectorUses(node: GraphNode): SelectorUse[] {
   const uses: SelectorUse[] = [];
-  walk(node.data, '', undefined, uses);
+  walk(node.data, '', undefined, uses, node, 0);
   return uses;
 }
 
-function walk(value: unknown, path: string, parent: Record<string, unknown> | undefined, uses: SelectorUse[]): void {
+function walk(value: unknown, path: string, parent: Record<string, unknown> | undefined, uses: SelectorUse[], node: GraphNode, depth: number): void {
+  // compileGraph refuses deeper graphs; this guards graphs built by hand.
+  if (depth > MAX_CONFIG_DEPTH) throw new GraphError('workflow_invalid_node', `Node ${nodeName(node, node.id)}: its config is nested more than ${MAX_CONFIG_DEPTH} levels deep (at ${path}).`, node.id);
   const key = path.slice(path.lastIndexOf('.') + 1);
   if (typeof value === 'string') {
     for (const selector of templateReferences(value)) uses.push({ selector, path });
@@ -61,7 +65,7 @@ function walk(value: unknown, path: string, parent: Record<string, unknown> | un
         if (isSelector(item)) uses.push({ selector: item, path: `${path}.${i}` });
         return;
       }
-      walk(item, `${path}.${i}`, undefined, uses);
+      walk(item, `${path}.${i}`, undefined, uses, node, depth + 1);
     });
     return;
   }
@@ -72,7 +76,7 @@ function walk(value: unknown, path: string, parent: Record<string, unknown> | un
     if (NOT_READ.has(name)) continue;
     // A code node's `outputs` is a schema; an end node's is a list of selectors.
     if (name === 'outputs' && !Array.isArray(child)) continue;
-    walk(child, path === '' ? name : `${path}.${name}`, record, uses);
+    walk(child, path === '' ? name : `${path}.${name}`, record, uses, node, depth + 1);
   }
 }
 

@@ -92,6 +92,14 @@ describe('compileGraph', () => {
     expect(triggered.warnings).to.deep.equal([]);
   });
 
+  it('keeps a default value named __proto__ as an output, not as the prototype', () => {
+    const g = compileGraph({ nodes: [{ id: 's', data: { type: 'start', title: 'S', error_strategy: 'default-value', default_value: [{ key: '__proto__', type: 'object', value: '{"polluted":true}' }] } }], edges: [] });
+    const onError = g.nodes.get('s')!.policy.onError as { outputs: Record<string, unknown> };
+    expect(Object.getPrototypeOf(onError.outputs)).to.equal(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(onError.outputs, '__proto__')!.value).to.deep.equal({ polluted: true });
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+
   it('reads unquoted numeric ids (YAML numbers) as the strings Dify means, and skips an edge without an end as Dify does', () => {
     const g = compileGraph({ nodes: [{ id: 17 as unknown as string, data: { type: 'start', title: 'S' } }, { id: '18', data: { type: 'end', title: 'E' } }], edges: [{ source: 17 as unknown as string, target: 18 as unknown as string }, { source: '17' } as never] });
     expect(g.edges).to.deep.equal([{ id: '17-source-18-target', source: '17', target: '18', sourceHandle: 'source' }]);

@@ -61,6 +61,23 @@ describe('workflow graph validation (fixtures/workflows/invalid/cases.yml)', () 
     ]);
   });
 
+  it('refuses a node config nested deeper than any Dify writes, instead of overflowing the stack', () => {
+    const deepList = (levels: number) => {
+      let deep: unknown = ['a', 'b'];
+      for (let i = 0; i < levels; i++) deep = [deep];
+      return deep;
+    };
+    const nested = (levels: number) => ({ nodes: [{ id: 'start', data: { type: 'start', title: 'Start' } }, { id: 'n', data: { type: 'code', title: 'N', variables: [{ value_selector: deepList(levels) }] } }], edges: [{ source: 'start', target: 'n' }] });
+    expect(thrown(() => compileGraph(nested(100_000))).code).to.equal('workflow_invalid_graph');
+    expect(() => compileGraph(nested(55))).to.not.throw();
+    // A graph built by hand skips compileGraph's check; the selector walk has its own.
+    const graph = compileGraph(nested(1));
+    const data = graph.nodes.get('n')!.data as unknown as { variables: Array<{ value_selector: unknown }> };
+    data.variables[0]!.value_selector = deepList(100_000);
+    const error = thrown(() => selectorIssues(graph));
+    expect([error.code, error.nodeId]).to.deep.equal(['workflow_invalid_node', 'n']);
+  });
+
   describe('validateNodeTypes', () => {
     const graph = compileGraph({
       nodes: [
