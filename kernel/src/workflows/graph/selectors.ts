@@ -22,7 +22,7 @@ import { MAX_CONFIG_DEPTH } from './compile.js';
 import { GraphError, nodeName } from './errors.js';
 import { templateReferences } from './templates.js';
 import { NAMESPACES, type Graph, type GraphNode, type Selector } from './types.js';
-import { reachable, upstreamInScope } from './validate.js';
+import { reachable } from './validate.js';
 
 /** A selector and where in the node's data it was found (`prompt_template.0.text`). */
 export interface SelectorUse {
@@ -109,7 +109,9 @@ export function selectorIssues(graph: Graph): GraphError[] {
   const errors: GraphError[] = [];
   const live = new Set<string>();
   for (const scope of [graph.top, ...graph.scopes.values()]) for (const id of reachable(graph, scope)) live.add(id);
-  const allowedCache = new Map<string, Map<string, Allowed>>();
+  const upstream = ancestry(graph);
+  const bodies = new Map<string, Set<string>>();
+  const bodyOfCached = (id: string) => bodies.get(id) ?? bodies.set(id, new Set(bodyOf(graph, id))).get(id)!;
   for (const node of graph.nodes.values()) {
     if (!live.has(node.id)) continue;
     for (const { selector, path } of selectorUses(node)) {
@@ -121,32 +123,64 @@ export function selectorIssues(graph: Graph): GraphError[] {
         errors.push(new GraphError('workflow_selector_unknown_node', `Node ${where}, but the graph has no node '${head}'.`, node.id, head));
         continue;
       }
-      let allowed = allowedCache.get(node.id);
-      if (!allowed) allowedCache.set(node.id, (allowed = allowedFor(graph, node)));
-      const rule = allowed.get(head);
-      if (rule === 'any' || (rule !== undefined && rule.has(selector[1]!))) continue;
-      const why = rule === undefined ? 'which does not run before it' : `which gives its body only ${[...rule].join(', ')}`;
-      errors.push(new GraphError('workflow_selector_not_upstream', `Node ${where} of ${nodeName(target, head)}, ${why}.`, node.id, head));
+      const why = refusal(node, selector, upstream, bodyOfCached, graph);
+      if (why !== undefined) errors.push(new GraphError('workflow_selector_not_upstream', `Node ${where} of ${nodeName(target, head)}, ${why}.`, node.id, head));
     }
   }
   return errors;
 }
 
-/** Per readable node id: any variable, or only these names (an enclosing container). */
-type Allowed = 'any' | ReadonlySet<string>;
-
-function allowedFor(graph: Graph, node: GraphNode): Map<string, Allowed> {
-  const allowed = new Map<string, Allowed>();
-  for (const id of upstreamInScope(graph, node.id)) allowed.set(id, 'any');
-  if (graph.scopes.has(node.id)) {
-    allowed.set(node.id, 'any');
-    for (const id of bodyOf(graph, node.id)) allowed.set(id, 'any');
-  }
+/** Why `node` may not read `selector` (undefined: it may). */
+function refusal(node: GraphNode, selector: Selector, upstream: (id: string, of: string) => boolean, body: (id: string) => ReadonlySet<string>, graph: Graph): string | undefined {
+  const head = selector[0]!;
+  // A container reads its own variables and its body's outputs (output_selector, break conditions).
+  if (graph.scopes.has(node.id) && (head === node.id || body(node.id).has(head))) return undefined;
+  if (upstream(head, node.id)) return undefined;
   for (let container = enclosing(graph, node); container; container = enclosing(graph, container)) {
-    if (!allowed.has(container.id)) allowed.set(container.id, bodyVariables(container));
-    for (const id of upstreamInScope(graph, container.id)) if (!allowed.has(id)) allowed.set(id, 'any');
+    if (head === container.id) {
+      const names = bodyVariables(container);
+      return names.has(selector[1]!) ? undefined : `which gives its body only ${[...names].join(', ')}`;
+    }
+    if (upstream(head, container.id)) return undefined;
   }
-  return allowed;
+  return 'which does not run before it';
+}
+
+/**
+ * Whether one node runs before another in the same scope: ancestor bit sets in
+ * topological order, so a graph's check is linear in its edges times nodes/32
+ * (a 5,000-node chain: ~3 MB, milliseconds; a BFS per node took 4.7 s).
+ */
+function ancestry(graph: Graph): (id: string, of: string) => boolean {
+  const index = new Map<string, number>();
+  const bits = new Map<string, Uint32Array>();
+  for (const scope of [graph.top, ...graph.scopes.values()]) {
+    scope.nodes.forEach((id, i) => index.set(id, i));
+    const words = Math.ceil(scope.nodes.length / 32);
+    const pending = new Map(scope.nodes.map((id) => [id, (graph.incoming.get(id) ?? []).length]));
+    const ready = scope.nodes.filter((id) => pending.get(id) === 0);
+    for (const id of scope.nodes) bits.set(id, new Uint32Array(words));
+    // Kahn's order: every predecessor is done before its successors (the scope is acyclic once compiled).
+    for (let at = ready.pop(); at !== undefined; at = ready.pop()) {
+      const own = bits.get(at)!;
+      const bit = index.get(at)!;
+      for (const edge of graph.outgoing.get(at) ?? []) {
+        const next = bits.get(edge.target)!;
+        for (let w = 0; w < words; w++) next[w]! |= own[w]!;
+        next[bit >>> 5]! |= 1 << (bit & 31);
+        const left = pending.get(edge.target)! - 1;
+        pending.set(edge.target, left);
+        if (left === 0) ready.push(edge.target);
+      }
+    }
+  }
+  return (id, of) => {
+    const node = graph.nodes.get(id);
+    const other = graph.nodes.get(of);
+    if (!node || !other || node.container !== other.container) return false;
+    const i = index.get(id)!;
+    return ((bits.get(of)![i >>> 5]! >>> (i & 31)) & 1) === 1;
+  };
 }
 
 function enclosing(graph: Graph, node: GraphNode): GraphNode | undefined {
