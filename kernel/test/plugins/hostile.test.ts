@@ -27,7 +27,8 @@ describe('hostile plugins against the bridge limits', function () {
       'bytes-result': `(a) => new Uint8Array(a.mb * 1024 * 1024)`,
       'forge-log': `(a, ctx) => { ctx.log.warn('forged', { plugin: '@evil/forged', workspace: 'ws-forged', level: 60, msg: 'not mine' }); ctx.log.info('huge', { blob: 'z'.repeat(29 * 1024 * 1024) }); ctx.log.info('m'.repeat(100000)); return 'logged'; }`,
       'log-flood': `(a, ctx) => { for (let i = 0; i < a.n; i++) ctx.log.info('line ' + i); return 'logged'; }`,
-      'kv-set': `async (a, ctx) => { try { await ctx.kv.set('k', a.value); return 'stored'; } catch (e) { return e.code + ': ' + e.message; } }`,
+      // The plugin makes the NUL itself: since #14 one in a request body is refused at the kernel's edge.
+      'kv-set': `async (a, ctx) => { try { await ctx.kv.set('k', a.nul ? 'a' + String.fromCharCode(0) + 'b' : a.value); return 'stored'; } catch (e) { return e.code + ': ' + e.message; } }`,
       echo: `(a) => a`,
     });
   });
@@ -106,7 +107,7 @@ describe('hostile plugins against the bridge limits', function () {
 
   it('a kv error the database raises reaches the plugin coded and generic; the SQL stays in the host’s log', async () => {
     // PostgreSQL's jsonb refuses \u0000: a real database error, with the statement in its message.
-    const res = await invoke('kv-set', { value: 'a\u0000b' });
+    const res = await invoke('kv-set', { nul: true });
     expect(res.body.result).to.equal('plugin_internal_error: the plugin store failed (kv.set)');
     expect(res.body.result).not.to.match(/insert|plugin_kv|select/i);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.msg === 'kv.set failed');
