@@ -9,37 +9,20 @@
  * variable renders as its dotted selector (`node.var`), exactly what Dify does: it
  * builds a string segment of the unmatched part.
  */
-import type { Selector } from '../graph/types.js';
+import { parseTemplate } from '../graph/templates.js';
 import type { VariablePool } from './variable-pool.js';
 
-const VARIABLE = /\{\{#([a-zA-Z0-9_]{1,50}(?:\.[a-zA-Z_][a-zA-Z0-9_]{0,29}){1,10})#\}\}/g;
-
-/** One piece of a template: literal text, or a reference with its value (`found` false when missing). */
-export type TemplatePart = { readonly text: string } | { readonly selector: Selector; readonly value: unknown; readonly found: boolean };
-
-export function parseTemplate(template: string, pool: VariablePool): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let last = 0;
-  for (const m of template.matchAll(VARIABLE)) {
-    if (m.index > last) parts.push({ text: template.slice(last, m.index) });
-    const selector = m[1]!.split('.');
-    const value = pool.get(selector);
-    parts.push({ selector, value, found: value !== undefined });
-    last = m.index + m[0].length;
-  }
-  if (last < template.length) parts.push({ text: template.slice(last) });
-  return parts;
-}
-
+/** The template with each reference replaced by its value (the graph module parses; this renders). */
 export function renderTemplate(template: string, pool: VariablePool): string {
   let out = '';
-  for (const part of parseTemplate(template, pool)) out += 'text' in part ? part.text : part.found ? segmentText(part.value) : part.selector.join('.');
+  for (const part of parseTemplate(template)) {
+    if (part.kind === 'text') out += part.text;
+    else {
+      const value = pool.get(part.selector);
+      out += value !== undefined ? segmentText(value) : part.selector.join('.');
+    }
+  }
   return out;
-}
-
-/** The selectors a template references, in order (what the node reads, for the editor and single-node runs). */
-export function templateSelectors(template: string): Selector[] {
-  return [...template.matchAll(VARIABLE)].map((m) => m[1]!.split('.'));
 }
 
 /** A value as Dify's Segment.text renders it. */

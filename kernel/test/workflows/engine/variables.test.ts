@@ -4,7 +4,8 @@
  * the type and size checks with Dify's default limits.
  */
 import { expect } from 'chai';
-import { renderTemplate, segmentText, templateSelectors } from '../../../src/workflows/engine/template.js';
+import { renderTemplate, segmentText } from '../../../src/workflows/engine/template.js';
+import { templateReferences as templateSelectors } from '../../../src/workflows/graph/templates.js';
 import { DEFAULT_VARIABLE_LIMITS, checkSize, checkValue, inferType } from '../../../src/workflows/engine/value-types.js';
 import { VariablePool } from '../../../src/workflows/engine/variable-pool.js';
 
