@@ -21,7 +21,7 @@ import { Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, PROVIDER, provision, rssMb, startChild, stopChild, type Timing } from './gateway.js';
+import { call, PROVIDER, provision, rssMb, startChild, stopChild, type Timing } from './support/gateway-kit.js';
 import type { BenchResult } from './run.js';
 import { percentile } from './stats.js';
 
