@@ -1,51 +1,15 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DatabaseRef } from '../../src/services.js';
-import { createPublishedApp, startAppKernel } from '../support/apps.js';
+import { createPublishedApp, readMessageEvents, startAppKernel } from '../support/apps.js';
+import { waitForLine } from '../support/child.js';
 import { startKernel } from '../support/kernel.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, ms = 30_000): Promise<string> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} in: ${out}`)), ms);
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = out.split('\n').find((l) => pattern.test(l));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-  });
-}
-
-/** Reads SSE from a response until `count` `message` events have arrived (the rest is left unread). */
-async function firstEvents(response: Response, count: number): Promise<Array<Record<string, unknown>>> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  while (events.length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = block.split('\n').find((l) => l.startsWith('data: '));
-      if (data) events.push(JSON.parse(data.slice(6)) as Record<string, unknown>);
-    }
-  }
-  void reader.cancel().catch(() => {});
-  return events.filter((e) => e.event === 'message');
-}
 
 /**
  * Issue #14 item 4 on a real process: kill -9 during a stream. The message row
@@ -68,10 +32,11 @@ describe('tessera start: kill -9 with a chat stream in flight (#14)', function (
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const url = (JSON.parse(await waitForOutput(child, /Tessera listening on/)) as { url: string }).url;
+      const url = (JSON.parse(await waitForLine(child, /Tessera listening on/)) as { url: string }).url;
       const response = await fetch(`${url}/v1/chat-messages`, { method: 'POST', headers: { Authorization: `Bearer ${app.key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ inputs: {}, query: 'A long story', user: 'u1', response_mode: 'streaming', auto_generate_name: false }) });
       // 30 words at 100 ms each: past the first progress checkpoint (every 2 s).
-      const events = await firstEvents(response, 30);
+      const { events, reader } = await readMessageEvents(response, 30);
+      void reader.cancel().catch(() => {});
       expect(events.length).to.equal(30);
       const { message_id: messageId, conversation_id: conversationId } = events[0] as { message_id: string; conversation_id: string };
       child.kill('SIGKILL');

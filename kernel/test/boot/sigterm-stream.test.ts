@@ -1,29 +1,15 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DatabaseRef } from '../../src/services.js';
 import { createPublishedApp, parseSse, startAppKernel } from '../support/apps.js';
 import { startKernel } from '../support/kernel.js';
+import { waitForLine } from '../support/child.js';
 import { TEST_DATABASE_URL } from '../support/env.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-
-function waitForLine(child: ChildProcess, pattern: RegExp, ms = 30_000): Promise<string> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in: ${out}`)), ms);
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => pattern.test(l));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-  });
-}
 
 /** Issue #14 item 3 on a real process: SIGTERM with a slow stream open past SHUTDOWN_TIMEOUT_MS. */
 describe('tessera start: SIGTERM with a chat stream in flight (#14)', function () {

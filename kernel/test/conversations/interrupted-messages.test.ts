@@ -3,28 +3,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { INTERRUPTED } from '../../src/conversations/conversations.js';
 import { ConversationsRef, DatabaseRef } from '../../src/services.js';
-import { createPublishedApp, post, startAppKernel, stopAppKernel, type AppKernel, type TestApp } from '../support/apps.js';
-
-/** Reads SSE from a stream until `count` `message` events have arrived; returns them and the open reader. */
-async function readMessages(response: Response, count: number) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: Array<Record<string, string>> = [];
-  let buffer = '';
-  while (events.length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
-      buffer = buffer.slice(cut + 2);
-      const event = data ? (JSON.parse(data.slice(6)) as Record<string, string>) : undefined;
-      if (event?.event === 'message') events.push(event);
-    }
-  }
-  return { events, reader };
-}
+import { createPublishedApp, post, readMessageEvents, startAppKernel, stopAppKernel, type AppKernel, type TestApp } from '../support/apps.js';
 
 /** Issue #14 item 4: a message exists from the start of its generation, and a dead process's rows are swept. */
 describe('messages from the start of their generation (#14)', function () {
@@ -43,7 +22,7 @@ describe('messages from the start of their generation (#14)', function () {
   it('lists a streaming message and its new conversation while the answer is still coming, then stores it whole', async () => {
     k.upstream.scripts = [{ kind: 'stream', words: Array.from({ length: 30 }, (_, i) => ` w${i}`), delayMs: 50 }];
     const response = await post(k.t, app.key, '/chat-messages', { inputs: {}, query: 'Count', user: 'u-live', response_mode: 'streaming', auto_generate_name: false });
-    const { events, reader } = await readMessages(response, 3);
+    const { events, reader } = await readMessageEvents(response, 3);
     const { message_id: messageId, conversation_id: conversationId } = events[0]!;
     const conversations = await k.t.api('GET', '/v1/conversations?user=u-live', { token: app.key });
     expect(conversations.body.data.map((c: { id: string }) => c.id)).to.include(conversationId);

@@ -62,3 +62,27 @@ export async function stopAppKernel(t: TestKernel, upstream: OpenAiWireServer): 
   await t.stop();
   await upstream.stop();
 }
+
+/**
+ * Reads a chat stream until `count` `message` events have arrived; returns them
+ * and the reader, still open, for the caller to finish or cancel.
+ */
+export async function readMessageEvents(response: Response, count: number) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: Array<Record<string, string>> = [];
+  let buffer = '';
+  while (events.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
+      buffer = buffer.slice(cut + 2);
+      const event = data ? (JSON.parse(data.slice(6)) as Record<string, string>) : undefined;
+      if (event?.event === 'message') events.push(event);
+    }
+  }
+  return { events, reader };
+}
